@@ -1,0 +1,162 @@
+"""What a connector is: identity, declared capabilities, a config spec, and the verbs of its kind.
+
+A connector class has class attributes ``id``, ``kind``, ``version``, ``capabilities`` (a frozenset of
+:class:`Capability`) and ``config_model`` (a pydantic model; its JSON Schema is the connector's spec). The
+constructor takes one validated config instance and only stores it: no I/O in ``__init__``.
+
+Required verbs depend on the kind (``REQUIRED``); optional verbs depend on declared capabilities
+(``CAPABILITY_MEMBERS``). The registry checks both when a plugin loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from lockerhub.errors import Location, LockerhubError
+from lockerhub.model import Locker, Parcel, ParcelEvent, Reservation, Shipment, SizeClass
+
+
+class ConnectorKind(StrEnum):
+    TMS_SOURCE = "tms-source"  # reads shipments from a TMS (files, SOAP, EDI)
+    TMS_SINK = "tms-sink"  # writes status and acknowledgements back to a TMS
+    TMS = "tms"  # both of the above
+    LOCKER_VENDOR = "locker-vendor"  # books parcels into a locker network
+
+
+class Capability(StrEnum):
+    READ = "read"
+    WATCH_INBOX = "watch_inbox"
+    WRITE_STATUS = "write_status"
+    WRITE_ACK = "write_ack"
+    LIST_LOCKERS = "list_lockers"
+    PRECHECK = "precheck"
+    SOFT_RESERVE = "soft_reserve"
+    HARD_BOOK = "hard_book"
+    CANCEL = "cancel"
+    POLL_STATUS = "poll_status"
+    WEBHOOKS = "webhooks"
+    ACCESS_CODES = "access_codes"
+    TELEMETRY = "telemetry"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    name: str
+    ok: bool
+    message: str = ""
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """Outcome of ``check()``: config first, then one cheap call. ``message`` says what is wrong and where."""
+
+    items: list[CheckItem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(i.ok for i in self.items)
+
+    def add(self, name: str, ok: bool, message: str = "") -> CheckResult:
+        self.items.append(CheckItem(name, ok, message))
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record read from a TMS source: a shipment, or the error that kept it from being one.
+
+    ``raw`` is the original text of the record, kept for quarantine and replay. ``lineage`` maps canonical
+    field paths (``parcels[0].weight_g``) to where their value came from.
+    """
+
+    location: Location
+    raw: str
+    shipment: Shipment | None = None
+    errors: tuple[LockerhubError, ...] = ()
+    lineage: Mapping[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A canonical event addressed back to the TMS that sent the shipment."""
+
+    partner: str
+    shipment_reference: str
+    parcel_id: str
+    event: ParcelEvent
+    sequence: int = 0  # hub event id, for ordering and dedup on the TMS side
+
+
+@dataclass(frozen=True, slots=True)
+class VendorEvent:
+    """A status observed at a vendor (webhook, poll or telemetry), mapped to canonical."""
+
+    reservation_id: str
+    event: ParcelEvent
+
+
+class Connector(Protocol):
+    id: ClassVar[str]
+    kind: ClassVar[ConnectorKind]
+    version: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+    config_model: ClassVar[type[BaseModel]]
+
+    def check(self) -> CheckResult: ...
+
+
+@runtime_checkable
+class TmsSource(Connector, Protocol):
+    def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]: ...
+
+
+@runtime_checkable
+class TmsSink(Connector, Protocol):
+    def write_status(self, updates: Sequence[StatusUpdate]) -> list[Path]: ...
+
+
+@runtime_checkable
+class LockerVendor(Connector, Protocol):
+    def list_lockers(self) -> Iterator[Locker]: ...
+    def size_classes(self) -> list[SizeClass]: ...
+    def reserve(self, locker_id: str, size_class: str, *, idempotency_key: str) -> Reservation: ...
+    def book(self, reservation_id: str, *, idempotency_key: str) -> Reservation: ...
+    def cancel(self, reservation_id: str) -> None: ...
+    def get_status(self, reservation_id: str) -> list[VendorEvent]: ...
+
+
+class Prechecking(Protocol):
+    def precheck(self, locker_id: str, parcel: Parcel) -> list[str]: ...
+
+
+class InboxWatching(Protocol):
+    def pending(self) -> list[Path]: ...
+    def archive(self, path: Path, *, failed: bool) -> Path: ...
+
+
+class WebhookReceiving(Protocol):
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[VendorEvent]: ...
+
+
+COMMON_MEMBERS = ("check",)
+REQUIRED: dict[ConnectorKind, tuple[str, ...]] = {
+    ConnectorKind.TMS_SOURCE: ("read",),
+    ConnectorKind.TMS_SINK: ("write_status",),
+    ConnectorKind.TMS: ("read", "write_status"),
+    ConnectorKind.LOCKER_VENDOR: ("list_lockers", "size_classes", "reserve", "book", "cancel", "get_status"),
+}
+CAPABILITY_MEMBERS: dict[Capability, tuple[str, ...]] = {
+    Capability.PRECHECK: ("precheck",),
+    Capability.WEBHOOKS: ("parse_webhook",),
+    Capability.WATCH_INBOX: ("pending", "archive"),
+}
+# Where each member's reference signature lives, for the registry's signature check.
+PROTOCOLS: tuple[type, ...] = (
+    Connector, TmsSource, TmsSink, LockerVendor, Prechecking, InboxWatching, WebhookReceiving,
+)

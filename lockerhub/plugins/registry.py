@@ -158,7 +158,9 @@ class Registry:
         """Instantiate a connector with a validated config (a dict is validated with its config model)."""
         cls = self.load(connector_id)
         if not isinstance(config, BaseModel):
-            config = cls.config_model.model_validate(config)  # type: ignore[attr-defined]
+            from lockerhub._yaml import build
+
+            config = build(cls.config_model, config)  # type: ignore[attr-defined]
         return cls(config)
 
 

@@ -1,0 +1,127 @@
+"""YAML with positions: every mapping key and scalar keeps its line and column for error messages."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from pydantic_settings import BaseSettings
+
+from lockerhub.errors import ConfigError, ErrorGroup, Location, LockerhubError
+
+Positions = dict[tuple[str | int, ...], tuple[int, int]]
+
+
+def _walk(node: yaml.Node, path: tuple[str | int, ...], out: Positions) -> None:
+    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, key.value)
+            _walk(value, child, out)
+            out[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), out)
+
+
+def load(path: str | Path) -> tuple[Any, Positions]:
+    """Parse a YAML file; returns the data and a map from key path to (line, column)."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError("cannot read file", location=Location(file=str(path)), found=exc.strerror) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise ConfigError(
+            f"invalid YAML: {exc.problem}",
+            location=Location(file=str(path), line=mark.line + 1 if mark else None,
+                              column=mark.column + 1 if mark else None),
+        ) from None
+    positions: Positions = {}
+    if node is not None:
+        _walk(node, (), positions)
+    return data, positions
+
+
+def locate(file: str, positions: Positions, loc: tuple[str | int, ...]) -> Location:
+    """The closest known position for a key path (falls back to the parent that exists)."""
+    probe = tuple(loc)
+    while probe and probe not in positions:
+        probe = probe[:-1]
+    line, col = positions.get(probe, (1, 1))
+    return Location(file=file, line=line, column=col, path=".".join(str(p) for p in loc))
+
+
+def validate(model: type[pydantic.BaseModel], data: Any, *, file: str, positions: Positions,
+             prefix: tuple[str | int, ...] = (), env_hint: str | None = None) -> pydantic.BaseModel:
+    """Validate ``data`` with ``model``; every problem becomes one positioned ConfigError (all collected)."""
+    try:
+        return build(model, data)
+    except pydantic.ValidationError as exc:
+        raise ErrorGroup(pydantic_errors(exc, file=file, positions=positions, prefix=prefix,
+                                         model=model, env_hint=env_hint)) from None
+
+
+def build(model: type[pydantic.BaseModel], data: Any) -> pydantic.BaseModel:
+    """Instantiate a config model; settings models also read their ``LOCKERHUB_*`` environment variables."""
+    data = data if data is not None else {}
+    if not isinstance(data, dict):
+        return model.model_validate(data)  # raises a positioned "expected a mapping" error
+    if issubclass(model, BaseSettings):
+        return model(**data)
+    return model.model_validate(data)
+
+
+def pydantic_errors(exc: pydantic.ValidationError, *, file: str, positions: Positions,
+                    prefix: tuple[str | int, ...] = (), model: type[pydantic.BaseModel] | None = None,
+                    env_hint: str | None = None) -> list[LockerhubError]:
+    errors: list[LockerhubError] = []
+    for err in exc.errors(include_url=False):
+        loc = (*prefix, *err["loc"])
+        dotted = ".".join(str(p) for p in loc)
+        kind = err["type"]
+        hint = None
+        if kind == "extra_forbidden" and model is not None:
+            close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else None
+            errors.append(ConfigError(f"{dotted}: unknown key", location=locate(file, positions, loc),
+                                      expected=", ".join(model.model_fields), hint=hint))
+            continue
+        if kind == "missing":
+            errors.append(ConfigError(f"{dotted}: required", location=locate(file, positions, loc),
+                                      hint=env_hint))
+            continue
+        found = _type_name(err)
+        errors.append(ConfigError(f"{dotted}: {err['msg'].lower()}", location=locate(file, positions, loc),
+                                  expected=_expected(kind), found=found))
+    return errors
+
+
+_EXPECTED = {
+    "int_parsing": "an integer", "int_type": "an integer", "float_parsing": "a number", "float_type": "a number",
+    "bool_parsing": "true or false", "bool_type": "true or false", "string_type": "a string",
+    "dict_type": "a mapping", "list_type": "a list", "url_parsing": "a URL", "url_scheme": "an http(s) URL",
+    "enum": "one of the allowed values", "literal_error": "one of the allowed values",
+}
+
+
+def _expected(kind: str) -> str | None:
+    return _EXPECTED.get(kind)
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", dict: "a mapping",
+               list: "a list", type(None): "nothing"}
+
+
+def _type_name(err: Any) -> str | None:
+    # The input value itself is not echoed (it may be a secret or PII); its type is enough to act on.
+    if "input" not in err:
+        return None
+    return _TYPE_NAMES.get(type(err["input"]), type(err["input"]).__name__)

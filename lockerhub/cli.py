@@ -1,0 +1,354 @@
+"""The ``lockerhub`` command. Commands stay thin: they parse options, call a library function, print.
+
+Errors a user can fix print as ``file:line:col: error: message`` (one line each, sorted by position) and exit 1;
+``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lockerhub import __version__
+from lockerhub.errors import ErrorGroup, LockerhubError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+                  help="lockerhub: TMS formats in, locker vendor APIs out, one canonical parcel model.")
+connectors_app = typer.Typer(no_args_is_help=True, help="Installed connector plugins.")
+quarantine_app = typer.Typer(no_args_is_help=True, help="Input that could not be processed.")
+schema_app = typer.Typer(no_args_is_help=True, help="JSON Schemas generated from the canonical model.")
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(schema_app, name="schema")
+
+console = Console()
+err_console = Console(stderr=True)
+_state = {"debug": False}
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    _state["debug"] = debug
+    if version:
+        console.print(f"lockerhub {__version__}")
+        raise typer.Exit()
+
+
+# --------------------------------------------------------------------------- demo / run
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same run.")] = 7,
+    parcels: Annotated[int, typer.Option(min=1, max=100_000, help="Parcels in the generated CSV drops.")] = 200,
+    lockers: Annotated[int, typer.Option(min=1, max=5_000, help="Lockers in the simulated network.")] = 40,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the end-to-end pilot on embedded defaults: CSV drops in, lockers booked, status files out.
+
+    Example: [bold]lockerhub demo --seed 7 --parcels 200[/bold]
+    """
+    from lockerhub.demo import run_demo
+
+    summary = run_demo(seed=seed, parcels=parcels, lockers=lockers, console=err_console if as_json else console)
+    if as_json:
+        _print_json(summary.as_dict())
+    else:
+        summary.print(console)
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Hub config YAML (partners, vendors, routing).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One pass of the pipeline: ingest every inbox, book, sync statuses, send status files.
+
+    Example: [bold]lockerhub run examples/pilot/lockerhub.yaml[/bold]
+    """
+    from lockerhub.runtime.pipeline import run_once
+
+    result = run_once(config)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        result.print(console)
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="A TMS drop file.")],
+    partner: Annotated[str, typer.Option(help="Trading partner id from the config.")],
+    config: Annotated[Path, typer.Option(help="Hub config YAML.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest one file for a partner (parcels created, bad records quarantined, file archived).
+
+    Example: [bold]lockerhub ingest inbox/acme-tms/drop.csv --partner acme-tms --config lockerhub.yaml[/bold]
+    """
+    from dataclasses import asdict
+
+    from lockerhub.runtime.hub import Hub
+    from lockerhub.runtime.ingest import ingest_file
+
+    hub = Hub.open(config)
+    if partner not in hub.config.hub.partners:
+        raise LockerhubError(f"unknown partner '{partner}'", expected=" or ".join(hub.config.hub.partners))
+    report = ingest_file(hub, partner, file)
+    if as_json:
+        _print_json(asdict(report))
+        return
+    console.print(f"{report.file}: {report.records} records, {report.accepted} accepted, "
+                  f"{report.duplicates} duplicates, {report.quarantined} quarantined -> {report.archived_to}")
+
+
+# --------------------------------------------------------------------------- connectors
+
+
+@connectors_app.command("list")
+def connectors_list(
+    as_json: JsonOpt = False,
+    strict: Annotated[bool, typer.Option(help="Fail when a plugin cannot load (for CI).")] = False,
+) -> None:
+    """List installed connectors with kind, version and capabilities.
+
+    Example: [bold]lockerhub connectors list[/bold]
+    """
+    from lockerhub.plugins.registry import registry
+
+    rows = []
+    for info in registry().plugins(strict=strict):
+        cls = info.cls
+        rows.append({
+            "id": info.id, "package": info.distribution,
+            "kind": str(cls.kind) if cls else "-", "version": cls.version if cls else info.dist_version,
+            "capabilities": sorted(str(c) for c in cls.capabilities) if cls else [],
+            "error": info.error,
+        })
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title="Installed connectors")
+    for col in ("id", "kind", "version", "capabilities", "package"):
+        table.add_column(col)
+    for r in rows:
+        caps = ", ".join(r["capabilities"]) if not r["error"] else f"[red]failed to load: {r['error']}[/red]"
+        table.add_row(r["id"], r["kind"], r["version"], caps, r["package"])
+    console.print(table)
+
+
+@connectors_app.command("check")
+def connectors_check(
+    connector_id: Annotated[str, typer.Argument(metavar="ID", help="Connector id, e.g. csv.")],
+    config: Annotated[Path, typer.Option(help="YAML file with the connector's config.")],
+) -> None:
+    """Validate a connector config, then try the connection; say exactly what is wrong.
+
+    Example: [bold]lockerhub connectors check csv --config csv.yaml[/bold]
+    """
+    from lockerhub import _yaml
+    from lockerhub.config import env_hint, resolve_paths
+    from lockerhub.plugins.registry import registry
+
+    cls = registry().load(connector_id)
+    data, positions = _yaml.load(config)
+    if isinstance(data, dict):
+        data = resolve_paths(cls.config_model, data, config.parent)
+    cfg = _yaml.validate(cls.config_model, data, file=str(config), positions=positions, env_hint=env_hint(cls))
+    result = cls(cfg).check()
+    table = Table(title=f"connector {connector_id}: check")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail")
+    for item in result.items:
+        table.add_row(item.name, "[green]ok[/green]" if item.ok else "[red]failed[/red]", item.message)
+    console.print(table)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from lockerhub.settings import Settings
+    from lockerhub.store import Store
+
+    settings = Settings()
+    store = Store(settings.resolved_database_url())
+    store.create_schema()
+    return settings, store
+
+
+def _short(location: str) -> str:
+    """A location relative to the working directory when it is below it (tables stay readable)."""
+    cwd = str(Path.cwd()) + "/"
+    return location[len(cwd):] if location.startswith(cwd) else location
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    as_json: JsonOpt = False,
+    all_states: Annotated[bool, typer.Option("--all", help="Include replayed and discarded items.")] = False,
+) -> None:
+    """List quarantined items with where and why (payloads are not shown).
+
+    Example: [bold]lockerhub quarantine list[/bold]
+    """
+    from dataclasses import asdict
+
+    from lockerhub.runtime import quarantine
+
+    _, store = _store()
+    items = quarantine.list_items(store, state=None if all_states else "open")
+    if as_json:
+        _print_json([asdict(i) for i in items])
+        return
+    table = Table(title=f"Quarantine ({len(items)} item(s))")
+    for col in ("id", "stage", "location", "reason", "attempts"):
+        table.add_column(col, overflow="fold")
+    for i in items:
+        reasons = "\n".join(e.split(" error: ", 1)[-1] for e in i.errors)
+        table.add_row(i.qid, i.stage, _short(i.location), reasons, str(i.attempts))
+    console.print(table)
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    qid: Annotated[str, typer.Argument(help="Item id, e.g. q-000001.")],
+    reveal: Annotated[bool, typer.Option(help="Decrypt and print the original payload (contains PII).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one quarantined item; the original payload only with --reveal.
+
+    Example: [bold]lockerhub quarantine show q-000001 --reveal[/bold]
+    """
+    from dataclasses import asdict
+
+    from lockerhub.runtime import quarantine
+    from lockerhub.security.crypto import FieldCipher
+
+    settings, store = _store()
+    cipher = None
+    if reveal:
+        keys = settings.pii_keys.get_secret_value() if settings.pii_keys else None
+        cipher = FieldCipher.from_env_or_file(keys, settings.data_dir)
+    item = quarantine.show(store, qid, cipher=cipher)
+    if as_json:
+        _print_json(asdict(item))
+        return
+    console.print(f"[bold]{item.qid}[/bold] ({item.state}, stage {item.stage}, attempts {item.attempts})")
+    console.print(f"source:   {item.source}\nlocation: {item.location}")
+    for e in item.errors:
+        console.print(f"  {e}", markup=False)
+    if item.payload is not None:
+        console.print("payload:", markup=False)
+        console.print(item.payload, markup=False)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@schema_app.command("export")
+def schema_export(
+    out: Annotated[Path, typer.Option(help="Folder for the *.schema.json files.")] = Path("schemas"),
+    check: Annotated[bool, typer.Option(help="Only report drift; exit 1 if files differ from the code.")] = False,
+) -> None:
+    """Write JSON Schemas generated from the canonical models.
+
+    Example: [bold]lockerhub schema export --out schemas[/bold]
+    """
+    from lockerhub.schema import drift, export
+
+    if check:
+        stale = drift(out)
+        for name in stale:
+            err_console.print(f"{out / name}: error: differs from the code; run `lockerhub schema export`")
+        raise typer.Exit(1 if stale else 0)
+    for path in export(out):
+        console.print(f"wrote {path}")
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+@app.command()
+def simulate(
+    lockers: Annotated[int, typer.Option(min=1, max=5_000, help="Lockers in the network.")] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed for the network and access codes.")] = 7,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8711,
+) -> None:
+    """Serve the simulated locker network's API until Ctrl-C (for pilots and training).
+
+    Example: [bold]LOCKERHUB_SIMLOCKER_API_KEY=dev-key lockerhub simulate --lockers 100[/bold]
+    """
+    import os
+    import secrets
+    import time
+
+    from lockerhub.simulator import SimulatorServer, World, build_network
+
+    api_key = os.environ.get("LOCKERHUB_SIMLOCKER_API_KEY") or secrets.token_urlsafe(18)
+    world = World(build_network(lockers, seed=seed), seed=seed)
+    with SimulatorServer(world, api_key=api_key, port=port) as server:
+        console.print(f"simulated locker API on {server.url} with {lockers} lockers")
+        if "LOCKERHUB_SIMLOCKER_API_KEY" not in os.environ:
+            console.print("API key generated for this run; set LOCKERHUB_SIMLOCKER_API_KEY to choose one.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
+def main() -> None:
+    """Entry point: run the app, turning lockerhub errors into compiler-style lines."""
+    try:
+        app(standalone_mode=False)
+    except ErrorGroup as group:
+        for e in group.errors:
+            err_console.print(e.render(), markup=False, highlight=False)
+        _maybe_trace()
+        sys.exit(1)
+    except LockerhubError as exc:
+        err_console.print(exc.render(), markup=False, highlight=False)
+        _maybe_trace()
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive as ClickException
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+def _maybe_trace() -> None:
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exc()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

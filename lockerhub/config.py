@@ -1,0 +1,119 @@
+"""The hub configuration file (YAML): trading partners, locker vendors and the pilot regions.
+
+```yaml
+partners:
+  acme-tms:                    # partner id, used in idempotency keys and status files
+    connector: csv             # a TMS connector id (entry point)
+    config: {inbox: inbox/acme-tms, outbox: outbox/acme-tms, mapping: mappings/acme-tms/csv.yaml}
+vendors:
+  simlocker:
+    connector: simlocker
+    config: {base_url: "http://127.0.0.1:8711"}   # secrets come from LOCKERHUB_SIMLOCKER_API_KEY
+routing:
+  vendor: simlocker            # where new parcels are booked
+  regions: [WAW, KRK]          # pilot rollout: only these regions route to lockers (omit for all)
+```
+
+Relative paths inside a connector's config are resolved against the config file's folder. Secrets are never
+read from this file: each connector names its environment variables.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lockerhub import _yaml
+from lockerhub.errors import ConfigError, ErrorGroup, LockerhubError
+from lockerhub.plugins.registry import Registry
+
+
+class ConnectorRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    connector: str
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class Routing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vendor: str
+    regions: list[str] | None = None
+    max_candidates: int = Field(default=5, ge=1, le=50)
+
+
+class HubConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    partners: dict[str, ConnectorRef] = Field(default_factory=dict)
+    vendors: dict[str, ConnectorRef] = Field(default_factory=dict)
+    routing: Routing
+
+
+def _path_fields(model: type[BaseModel]) -> set[str]:
+    out = set()
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if ann is Path or Path in typing.get_args(ann):
+            out.add(name)
+    return out
+
+
+def resolve_paths(model: type[BaseModel], data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Relative values of Path-typed fields become absolute against ``base``."""
+    data = dict(data)
+    for name in _path_fields(model) & set(data):
+        if isinstance(data[name], str) and not Path(data[name]).is_absolute():
+            data[name] = str((base / data[name]).resolve())
+    return data
+
+
+class LoadedConfig:
+    """A validated hub config with every connector config validated by its own model."""
+
+    def __init__(self, hub: HubConfig, connector_configs: dict[tuple[str, str], BaseModel], file: str) -> None:
+        self.hub = hub
+        self.connector_configs = connector_configs
+        self.file = file
+
+
+def load_config(path: str | Path, registry: Registry) -> LoadedConfig:
+    """Load, validate and resolve a hub config; all errors are collected, each with file:line:col."""
+    path = Path(path)
+    data, positions = _yaml.load(path)
+    hub = _yaml.validate(HubConfig, data, file=str(path), positions=positions)
+    assert isinstance(hub, HubConfig)
+    errors: list[LockerhubError] = []
+    configs: dict[tuple[str, str], BaseModel] = {}
+    for section, refs in (("partners", hub.partners), ("vendors", hub.vendors)):
+        for name, ref in refs.items():
+            try:
+                cls = registry.load(ref.connector)
+                resolved = resolve_paths(cls.config_model, ref.config, path.parent)  # type: ignore[attr-defined]
+                configs[(section, name)] = _yaml.validate(
+                    cls.config_model, resolved, file=str(path), positions=positions,  # type: ignore[attr-defined]
+                    prefix=(section, name, "config"), env_hint=env_hint(cls),
+                )
+            except ErrorGroup as group:
+                errors.extend(group.errors)
+            except LockerhubError as exc:
+                exc.location = _yaml.locate(str(path), positions, (section, name, "connector"))
+                errors.append(exc)
+    if hub.routing.vendor not in hub.vendors:
+        errors.append(ConfigError("routing.vendor: not a configured vendor",
+                                  location=_yaml.locate(str(path), positions, ("routing", "vendor")),
+                                  expected=" or ".join(hub.vendors) or "a key of 'vendors'",
+                                  found=repr(hub.routing.vendor)))
+    if errors:
+        raise ErrorGroup(errors)
+    return LoadedConfig(hub, configs, str(path))
+
+
+def env_hint(cls: type) -> str | None:
+    """For settings-based configs: which environment variables can supply a value."""
+    prefix = getattr(cls.config_model, "model_config", {}).get("env_prefix")  # type: ignore[attr-defined]
+    return f"or set the {prefix}<FIELD> environment variable" if prefix else None

@@ -1,0 +1,91 @@
+"""The hub: configuration, store, cipher and connectors wired together for the pipeline stages.
+
+Stages (each a module of its own, each safe to re-run):
+``ingest`` (TMS source -> parcels) -> ``booking`` (allocate, reserve, book) -> ``sync`` (vendor status ->
+lifecycle) -> ``relay`` (outbox -> TMS sink). ``run_once`` runs them in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lockerhub.config import LoadedConfig, load_config
+from lockerhub.plugins.protocols import Capability, LockerVendor
+from lockerhub.plugins.registry import Registry, registry
+from lockerhub.runtime.allocation import Catalog
+from lockerhub.runtime.retry import RetryPolicy
+from lockerhub.security.crypto import FieldCipher
+from lockerhub.settings import Settings
+from lockerhub.store import Store
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Hub:
+    config: LoadedConfig
+    store: Store
+    cipher: FieldCipher
+    registry: Registry
+    clock: Clock = utc_now
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_booking_attempts: int = 5
+    _connectors: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _catalog: Catalog | None = None
+
+    @classmethod
+    def open(cls, config_path: str | Path, *, settings: Settings | None = None, clock: Clock = utc_now,
+             reg: Registry | None = None, retry: RetryPolicy | None = None) -> Hub:
+        settings = settings or Settings()
+        reg = reg or registry()
+        loaded = load_config(config_path, reg)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = Store(settings.resolved_database_url())
+        store.create_schema()
+        pii = settings.pii_keys.get_secret_value() if settings.pii_keys else None
+        cipher = FieldCipher.from_env_or_file(pii, settings.data_dir)
+        return cls(loaded, store, cipher, reg, clock=clock, retry=retry or RetryPolicy())
+
+    def connector(self, section: str, name: str) -> Any:
+        key = (section, name)
+        if key not in self._connectors:
+            refs = self.config.hub.partners if section == "partners" else self.config.hub.vendors
+            self._connectors[key] = self.registry.create(refs[name].connector, self.config.connector_configs[key])
+        return self._connectors[key]
+
+    def partner(self, name: str) -> Any:
+        return self.connector("partners", name)
+
+    @property
+    def vendor_name(self) -> str:
+        return self.config.hub.routing.vendor
+
+    def vendor(self) -> LockerVendor:
+        return self.connector("vendors", self.vendor_name)  # type: ignore[no-any-return]
+
+    def vendor_id(self) -> str:
+        return self.config.hub.vendors[self.vendor_name].connector
+
+    def catalog(self, *, refresh: bool = False) -> Catalog:
+        if self._catalog is None or refresh:
+            vendor = self.vendor()
+            lockers = self.retry.call(lambda: list(vendor.list_lockers()))
+            classes = self.retry.call(vendor.size_classes)
+            regions = self.config.hub.routing.regions
+            self._catalog = Catalog({lk.locker_id: lk for lk in lockers}, classes,
+                                    frozenset(regions) if regions is not None else None)
+        return self._catalog
+
+    def vendor_can(self, capability: Capability) -> bool:
+        return capability in type(self.vendor()).capabilities
+
+    def close(self) -> None:
+        self.store.dispose()

@@ -1,0 +1,102 @@
+"""Ingest: read a TMS drop, create parcels idempotently, quarantine what cannot be read, archive the file.
+
+A parcel's domain key (partner + shipment reference + parcel id) is unique in the store: the same parcel sent
+again, in the same file or another, is counted as a duplicate and changes nothing. Each record commits on its
+own, so one bad row never holds back the good ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lockerhub.errors import LockerhubError, ParseError
+from lockerhub.model import ParcelEvent, ParcelStatus, Shipment, idempotency_key
+from lockerhub.plugins.protocols import SourceRecord
+from lockerhub.runtime import quarantine
+from lockerhub.runtime.hub import Hub
+from lockerhub.store import EventRow, IngestedFileRow, ParcelRow
+
+RECIPIENT_CONTEXT = "parcels.recipient"
+
+
+@dataclass(slots=True)
+class IngestReport:
+    file: str
+    records: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    archived_to: str | None = None
+    error: str | None = None
+
+
+def _create_parcels(hub: Hub, record: SourceRecord, shipment: Shipment, source_id: str, report: IngestReport) -> None:
+    recipient = shipment.recipient.model_dump_json()
+    for parcel in shipment.parcels:
+        key = idempotency_key(shipment.partner, shipment.reference, parcel.parcel_id)
+        try:
+            with hub.store.transaction() as s:
+                if s.scalar(select(ParcelRow.id).where(ParcelRow.key == key)) is not None:
+                    report.duplicates += 1
+                    continue
+                row = ParcelRow(
+                    key=key, partner=shipment.partner, shipment_ref=shipment.reference,
+                    parcel_id=parcel.parcel_id, status=ParcelStatus.CREATED.value,
+                    parcel={**parcel.model_dump(mode="json"), "destination_locker": shipment.destination_locker},
+                    recipient_enc=hub.cipher.encrypt(recipient, context=RECIPIENT_CONTEXT),
+                )
+                s.add(row)
+                s.flush()
+                event = ParcelEvent(status=ParcelStatus.CREATED, occurred_at=hub.clock(), source=source_id,
+                                    event_id=f"{record.location}")
+                s.add(EventRow(parcel_pk=row.id, status=event.status.value, outcome="applied",
+                               occurred_at=event.occurred_at, source=event.source, source_event_id=event.event_id))
+                report.accepted += 1
+        except IntegrityError:  # a concurrent ingest of the same parcel won the race
+            report.duplicates += 1
+
+
+def ingest_file(hub: Hub, partner: str, path: Path) -> IngestReport:
+    """Ingest one file for ``partner`` and archive it to done/ (or failed/ when unreadable)."""
+    source = hub.partner(partner)
+    source_id = hub.config.hub.partners[partner].connector
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    report = IngestReport(file=str(path))
+    try:
+        for record in source.read(path, partner=partner):
+            report.records += 1
+            if record.errors or record.shipment is None:
+                with hub.store.transaction() as s:
+                    quarantine.put(s, hub.cipher, source=str(path), partner=partner, location=str(record.location),
+                                   stage="map", errors=list(record.errors), payload=record.raw)
+                report.quarantined += 1
+                continue
+            _create_parcels(hub, record, record.shipment, source_id, report)
+    except (ParseError, LockerhubError) as exc:  # the file as a whole could not be read
+        with hub.store.transaction() as s:
+            quarantine.put(s, hub.cipher, source=str(path), partner=partner,
+                           location=str(exc.location or path), stage="read", errors=[exc],
+                           payload=data.decode("utf-8", errors="replace"))
+        report.quarantined += 1
+        report.error = exc.render()
+    with hub.store.transaction() as s:
+        seen = s.get(IngestedFileRow, sha)
+        if seen is None:
+            s.add(IngestedFileRow(sha256=sha, partner=partner, name=path.name, records=report.records,
+                                  accepted=report.accepted, duplicates=report.duplicates,
+                                  quarantined=report.quarantined))
+        else:
+            seen.times_seen += 1
+    report.archived_to = str(source.archive(path, failed=report.error is not None))
+    return report
+
+
+def ingest_inbox(hub: Hub, partner: str) -> list[IngestReport]:
+    """Ingest every pending file of a partner's inbox, oldest name first."""
+    return [ingest_file(hub, partner, p) for p in hub.partner(partner).pending()]

@@ -1,0 +1,63 @@
+"""One pass of the whole pipeline, as ``lockerhub run CONFIG`` and the DAGs call it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from lockerhub.runtime.booking import BookingReport, book_pending
+from lockerhub.runtime.hub import Hub
+from lockerhub.runtime.ingest import IngestReport, ingest_inbox
+from lockerhub.runtime.relay import RelayReport, relay_outbox
+from lockerhub.runtime.sync import SyncReport, sync_statuses
+
+
+@dataclass(slots=True)
+class RunResult:
+    ingested: list[IngestReport] = field(default_factory=list)
+    booking: BookingReport = field(default_factory=BookingReport)
+    sync: SyncReport = field(default_factory=SyncReport)
+    relay: RelayReport = field(default_factory=RelayReport)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ingested": [asdict(r) for r in self.ingested], "booking": asdict(self.booking),
+                "sync": asdict(self.sync),
+                "relay": {"published": self.relay.published, "files": [str(p) for p in self.relay.files]}}
+
+    def print(self, console: Console) -> None:
+        table = Table(title="lockerhub run")
+        table.add_column("stage")
+        table.add_column("result")
+        files = len(self.ingested)
+        accepted = sum(r.accepted for r in self.ingested)
+        quarantined = sum(r.quarantined for r in self.ingested)
+        table.add_row("ingest", f"{files} file(s), {accepted} parcel(s) accepted, {quarantined} quarantined")
+        b = self.booking
+        table.add_row("book", f"{b.booked} booked, {b.rejected} rejected, {b.deferred} deferred, "
+                              f"{b.quarantined} quarantined")
+        s = self.sync
+        table.add_row("sync", f"{s.polled} polled, {s.applied} applied, {s.stale} stale, {s.quarantined} quarantined")
+        table.add_row("relay", f"{self.relay.published} message(s) in {len(self.relay.files)} file(s)")
+        console.print(table)
+
+
+def run_hub(hub: Hub) -> RunResult:
+    result = RunResult()
+    for partner in hub.config.hub.partners:
+        result.ingested.extend(ingest_inbox(hub, partner))
+    result.booking = book_pending(hub)
+    result.sync = sync_statuses(hub)
+    result.relay = relay_outbox(hub)
+    return result
+
+
+def run_once(config: str | Path) -> RunResult:
+    hub = Hub.open(config)
+    try:
+        return run_hub(hub)
+    finally:
+        hub.close()

@@ -1,0 +1,49 @@
+"""Outbox relay: publish pending status messages to each partner's TMS sink, then mark them published.
+
+The sink writes deterministic, atomically replaced files named after the message sequence numbers, so a crash
+between writing and marking only rewrites the same file on the next run (at-least-once, idempotent effect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lockerhub.model import ParcelEvent
+from lockerhub.plugins.protocols import StatusUpdate
+from lockerhub.runtime.hub import Hub
+from lockerhub.store import OutboxRow
+
+
+@dataclass(slots=True)
+class RelayReport:
+    published: int = 0
+    files: list[Path] = field(default_factory=list)
+
+
+def relay_outbox(hub: Hub, *, batch: int = 5000) -> RelayReport:
+    report = RelayReport()
+    for partner in hub.config.hub.partners:
+        sink = hub.partner(partner)
+        while True:
+            with hub.store.transaction() as s:
+                rows = list(s.scalars(
+                    select(OutboxRow).where(OutboxRow.destination == partner, OutboxRow.published_at.is_(None))
+                    .order_by(OutboxRow.id).limit(batch)))
+                if not rows:
+                    break
+                updates = [
+                    StatusUpdate(partner=partner, shipment_reference=r.payload["shipment_reference"],
+                                 parcel_id=r.payload["parcel_id"],
+                                 event=ParcelEvent.model_validate(r.payload["event"]), sequence=r.id)
+                    for r in rows
+                ]
+                paths = sink.write_status(updates)
+                now = hub.clock()
+                for r in rows:
+                    r.published_at, r.published_to = now, ",".join(p.name for p in paths)
+            report.published += len(rows)
+            report.files.extend(paths)
+    return report

@@ -1,0 +1,68 @@
+"""Status sync by polling: ask the vendor for each open booking's events and apply them forward-only.
+
+Polling is the source of truth for vendors without (or with unreliable) webhooks. Events the vendor repeats are
+dropped by their event id; late events are recorded as stale; a forbidden transition (e.g. a cancellation after
+pickup) goes to quarantine with the event, and the parcel keeps its state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from lockerhub.errors import LockerhubError, TransientError
+from lockerhub.model import Outcome, lifecycle
+from lockerhub.runtime import quarantine
+from lockerhub.runtime.events import record_event
+from lockerhub.runtime.hub import Hub
+from lockerhub.store import ParcelRow
+
+
+@dataclass(slots=True)
+class SyncReport:
+    polled: int = 0
+    applied: int = 0
+    stale: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    unreachable: int = 0
+
+
+def sync_statuses(hub: Hub, *, progress=None) -> SyncReport:  # type: ignore[no-untyped-def]
+    """Poll every parcel booked with the routing vendor and not yet in a terminal status."""
+    terminal = [s.value for s in lifecycle().terminal]
+    vendor, vendor_id = hub.vendor(), hub.vendor_id()
+    report = SyncReport()
+    with hub.store.transaction() as s:
+        rows = list(s.scalars(select(ParcelRow).where(
+            ParcelRow.vendor == vendor_id, ParcelRow.reservation_id.is_not(None),
+            ParcelRow.status.not_in(terminal)).order_by(ParcelRow.id)))
+    for row in rows:
+        report.polled += 1
+        try:
+            events = hub.retry.call(lambda: vendor.get_status(row.reservation_id))
+        except TransientError:
+            report.unreachable += 1
+            continue
+        for vendor_event in sorted(events, key=lambda v: v.event.occurred_at):
+            with hub.store.transaction() as s:
+                fresh = s.get(ParcelRow, row.id)
+                assert fresh is not None
+                try:
+                    outcome = record_event(s, fresh, vendor_event.event)
+                except LockerhubError as exc:  # forbidden transition, or an event without a required reason
+                    quarantine.put(s, hub.cipher, source=vendor_id, partner=row.partner,
+                                   location=f"parcel {row.partner}/{row.shipment_ref}/{row.parcel_id}",
+                                   stage="status", errors=[exc], payload=vendor_event.event.model_dump_json())
+                    report.quarantined += 1
+                    continue
+            if outcome is Outcome.APPLIED:
+                report.applied += 1
+            elif outcome is Outcome.STALE:
+                report.stale += 1
+            else:
+                report.duplicates += 1
+        if progress:
+            progress()
+    return report

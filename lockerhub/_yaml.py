@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings
 from lockerhub.errors import ConfigError, ErrorGroup, Location, LockerhubError
 
 Positions = dict[tuple[str | int, ...], tuple[int, int]]
+KEY = "\x00key"  # suffix marking the position of a mapping key rather than its value
 
 
 def _walk(node: yaml.Node, path: tuple[str | int, ...], out: Positions) -> None:
@@ -21,7 +22,7 @@ def _walk(node: yaml.Node, path: tuple[str | int, ...], out: Positions) -> None:
         for key, value in node.value:
             child = (*path, key.value)
             _walk(value, child, out)
-            out[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
+            out[(*child, KEY)] = (key.start_mark.line + 1, key.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, (*path, i), out)
@@ -50,9 +51,12 @@ def load(path: str | Path) -> tuple[Any, Positions]:
     return data, positions
 
 
-def locate(file: str, positions: Positions, loc: tuple[str | int, ...]) -> Location:
-    """The closest known position for a key path (falls back to the parent that exists)."""
+def locate(file: str, positions: Positions, loc: tuple[str | int, ...], *, key: bool = False) -> Location:
+    """The position of a value (or of its key, with ``key=True``); falls back to the closest parent known."""
     probe = tuple(loc)
+    if key and (*probe, KEY) in positions:
+        line, col = positions[(*probe, KEY)]
+        return Location(file=file, line=line, column=col, path=".".join(str(p) for p in loc))
     while probe and probe not in positions:
         probe = probe[:-1]
     line, col = positions.get(probe, (1, 1))
@@ -91,16 +95,17 @@ def pydantic_errors(exc: pydantic.ValidationError, *, file: str, positions: Posi
         if kind == "extra_forbidden" and model is not None:
             close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1)
             hint = f"did you mean '{close[0]}'?" if close else None
-            errors.append(ConfigError(f"{dotted}: unknown key", location=locate(file, positions, loc),
+            errors.append(ConfigError(f"{dotted}: unknown key", location=locate(file, positions, loc, key=True),
                                       expected=", ".join(model.model_fields), hint=hint))
             continue
         if kind == "missing":
             errors.append(ConfigError(f"{dotted}: required", location=locate(file, positions, loc),
                                       hint=env_hint))
             continue
-        found = _type_name(err)
-        errors.append(ConfigError(f"{dotted}: {err['msg'].lower()}", location=locate(file, positions, loc),
-                                  expected=_expected(kind), found=found))
+        expected = _expected(kind)
+        message = dotted if expected else f"{dotted}: {err['msg'][:1].lower()}{err['msg'][1:]}"
+        errors.append(ConfigError(message, location=locate(file, positions, loc), expected=expected,
+                                  found=_type_name(err) if expected else None))
     return errors
 
 

@@ -319,14 +319,15 @@ def simulate(
 def main() -> None:
     """Entry point: run the app, turning lockerhub errors into compiler-style lines."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the code of typer.Exit instead of raising it
+        sys.exit(code if isinstance(code, int) else 0)
     except ErrorGroup as group:
         for e in group.errors:
-            err_console.print(e.render(), markup=False, highlight=False)
+            err_console.print(e.render(), markup=False, highlight=False, soft_wrap=True)
         _maybe_trace()
         sys.exit(1)
     except LockerhubError as exc:
-        err_console.print(exc.render(), markup=False, highlight=False)
+        err_console.print(exc.render(), markup=False, highlight=False, soft_wrap=True)
         _maybe_trace()
         sys.exit(1)
     except typer.Exit as exc:

@@ -101,7 +101,7 @@ def load_config(path: str | Path, registry: Registry) -> LoadedConfig:
             except ErrorGroup as group:
                 errors.extend(group.errors)
             except LockerhubError as exc:
-                exc.location = _yaml.locate(str(path), positions, (section, name, "connector"))
+                exc.location = _yaml.locate(str(path), positions, (section, name, "connector"), key=False)
                 errors.append(exc)
     if hub.routing.vendor not in hub.vendors:
         errors.append(ConfigError("routing.vendor: not a configured vendor",

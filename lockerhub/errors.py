@@ -73,6 +73,17 @@ class LockerhubError(Exception):
     def __str__(self) -> str:  # keep str() in sync if attributes are edited after creation
         return self.render()
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Pickle the attributes, not the rendered text (errors cross process and bus boundaries).
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[LockerhubError], state: dict[str, object]) -> LockerhubError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error.render())
+    return error
+
 
 class ValidationError(LockerhubError):
     """A value does not satisfy the canonical model or an identifier's rules."""

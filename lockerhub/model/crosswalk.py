@@ -12,6 +12,7 @@ Every status and reason is checked against the lifecycle when the file loads; er
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,40 +46,71 @@ class Crosswalk:
             ) from None
 
 
-def _line_of(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _where(path: Path, node: yaml.Node) -> Location:
+    return Location(file=str(path), line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+
+
+def _entry(path: Path, code: str, key: yaml.Node, value: yaml.Node) -> tuple[str | None, str | None, list[LockerhubError]]:
+    """(status, reason, errors) of one code entry; scalars are read as written (no YAML 1.1 coercion)."""
+    if isinstance(value, yaml.ScalarNode):
+        return value.value, None, []
+    if not isinstance(value, yaml.MappingNode):
+        return None, None, [ValidationError(f"code {code}", location=_where(path, value),
+                                            expected="a status or {status, reason}", found="a list")]
+    fields: dict[str, str] = {}
+    errors: list[LockerhubError] = []
+    for k, v in value.value:
+        if k.value not in ("status", "reason"):
+            close = difflib.get_close_matches(k.value, ["status", "reason"], n=1)
+            errors.append(ValidationError(f"code {code}: unknown key '{k.value}'", location=_where(path, k),
+                                          expected="status or reason",
+                                          hint=f"did you mean '{close[0]}'?" if close else None))
+        elif isinstance(v, yaml.ScalarNode):
+            fields[k.value] = v.value
+    return fields.get("status"), fields.get("reason"), errors
 
 
 def load_crosswalk(path: str | Path) -> Crosswalk:
-    """Load and validate a crosswalk file, collecting every error before raising."""
+    """Load and validate a crosswalk file, collecting every error before raising.
+
+    Codes are taken exactly as written: vendor codes such as ``NO``, ``Off`` or ``010`` stay strings.
+    """
     path = Path(path)
-    text = path.read_text("utf-8")
-    root = yaml.compose(text)
-    data = yaml.safe_load(text) or {}
+    root = yaml.compose(path.read_text("utf-8"), Loader=yaml.SafeLoader)
     errors: list[LockerhubError] = []
     codes: dict[str, Mapped] = {}
-    code_nodes: dict[str, yaml.Node] = {}
+    source: str | None = None
+    entries: list[tuple[yaml.Node, yaml.Node]] = []
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:
-            if key.value == "codes" and isinstance(value, yaml.MappingNode):
-                code_nodes = {k.value: v for k, v in value.value}
-    for code, spec in (data.get("codes") or {}).items():
-        line, col = _line_of(code_nodes[str(code)]) if str(code) in code_nodes else (None, None)
-        where = Location(file=str(path), line=line, column=col)
-        status, reason = (spec.get("status"), spec.get("reason")) if isinstance(spec, dict) else (spec, None)
+            if key.value == "source" and isinstance(value, yaml.ScalarNode):
+                source = value.value
+            elif key.value == "codes" and isinstance(value, yaml.MappingNode):
+                entries = value.value
+    for key, value in entries:
+        code = key.value
+        status, reason, problems = _entry(path, code, key, value)
+        errors.extend(problems)
+        where = _where(path, value)  # the status as written is what to fix
         try:
             canonical = ParcelStatus(status)
             lifecycle().check_reason(canonical, reason)
-            codes[str(code)] = Mapped(canonical, reason)
         except ValueError:
             errors.append(ValidationError(f"code {code}: unknown canonical status", location=where,
                                           expected="a canonical status (lifecycle.yaml)", found=repr(status)))
+            continue
         except ValidationError as exc:
             errors.append(ValidationError(f"code {code}: {exc.message}", location=where,
                                           expected=exc.expected, found=exc.found))
-    if not data.get("source"):
+            continue
+        if reason is not None and canonical not in lifecycle().reasons:
+            errors.append(ValidationError(f"code {code}: {canonical} takes no reason", location=where,
+                                          found=repr(reason)))
+            continue
+        codes[code] = Mapped(canonical, reason)
+    if not source:
         errors.append(ValidationError("crosswalk", location=Location(file=str(path), line=1, column=1),
                                       expected="a 'source' key", found="none"))
     if errors:
         raise ErrorGroup(errors)
-    return Crosswalk(source=str(data["source"]), codes=codes, file=path.name)
+    return Crosswalk(source=str(source), codes=codes, file=path.name)

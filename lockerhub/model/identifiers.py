@@ -16,8 +16,8 @@ from pydantic import AfterValidator
 
 from lockerhub.errors import ValidationError
 
-_SSCC = re.compile(r"\d{18}")
-_S10 = re.compile(r"([A-Z]{2})(\d{8})(\d)([A-Z]{2})")
+_SSCC = re.compile(r"[0-9]{18}")
+_S10 = re.compile(r"([A-Z]{2})([0-9]{8})([0-9])([A-Z]{2})")
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 
@@ -28,7 +28,7 @@ def gs1_check_digit(body: str) -> int:
 
 
 def sscc_check_digit(first17: str) -> int:
-    if not (len(first17) == 17 and first17.isdigit()):
+    if not (len(first17) == 17 and first17.isascii() and first17.isdigit()):
         raise ValidationError("SSCC body", expected="17 digits", found=f"{len(first17)} characters")
     return gs1_check_digit(first17)
 
@@ -49,7 +49,7 @@ def validate_sscc(value: str) -> str:
 
 
 def s10_check_digit(serial: str) -> int:
-    if not (len(serial) == 8 and serial.isdigit()):
+    if not (len(serial) == 8 and serial.isascii() and serial.isdigit()):
         raise ValidationError("S10 serial", expected="8 digits", found=f"{serial!r}")
     remainder = sum(int(d) * w for d, w in zip(serial, _S10_WEIGHTS, strict=True)) % 11
     check = 11 - remainder

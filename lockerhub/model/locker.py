@@ -71,9 +71,9 @@ class SizeClass(BaseModel):
 
 
 class AccessCode(BaseModel):
-    """A pickup or drop-off code. It is a credential: repr, str and JSON show ``**********``."""
+    """A pickup or drop-off code. It is a credential: repr, str, JSON and validation errors never show it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     code: SecretStr
     valid_from: AwareDatetime | None = None
@@ -97,7 +97,7 @@ class ReservationKind(StrEnum):
 
 
 class Reservation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     reservation_id: str
     locker_id: str

@@ -118,4 +118,4 @@ def apply_event(
     state: ParcelState, target: ParcelStatus | str, reason: str | None = None
 ) -> tuple[Outcome, ParcelState]:
     """Apply one canonical status to ``state`` forward-only. See the module docstring."""
-    return lifecycle().apply(state, ParcelStatus(target), reason)
+    return lifecycle().apply(state, target if isinstance(target, ParcelStatus) else ParcelStatus(target), reason)

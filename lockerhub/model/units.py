@@ -44,7 +44,11 @@ def _convert(value: object, unit: str, table: dict[str, Decimal], what: str) -> 
         raise ValidationError(f"{what} is not a number", expected="a number", found=repr(value)) from None
     if not number.is_finite() or number < 0:
         raise ValidationError(f"{what} must be a finite, non-negative number", expected=">= 0", found=repr(value))
-    return int((number * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        return int((number * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # beyond the decimal context's precision: no parcel is that large
+        raise ValidationError(f"{what} is out of range", expected="a plausible parcel measure",
+                              found=repr(value)) from None
 
 
 def to_mm(value: object, unit: str = "mm") -> int:

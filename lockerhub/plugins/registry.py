@@ -74,6 +74,20 @@ def _reference(member: str):  # type: ignore[no-untyped-def]
     raise AssertionError(f"no protocol defines {member}")  # pragma: no cover - table bug
 
 
+def _shape(fn: object) -> list[tuple[str, inspect._ParameterKind]]:
+    """Parameter names and kinds (positional vs keyword-only matter to callers), without ``self``."""
+    return [(p.name, p.kind) for p in inspect.signature(fn).parameters.values() if p.name != "self"]  # type: ignore[arg-type]
+
+
+def _render(shape: list[tuple[str, inspect._ParameterKind]]) -> str:
+    parts: list[str] = []
+    for name, kind in shape:
+        if kind is inspect.Parameter.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        parts.append(name)
+    return f"({', '.join(parts)})"
+
+
 def verify(cls: object, *, where: str) -> type:
     """Check a plugin class against its protocol; errors name the package, the id and the member."""
     if not isinstance(cls, type):
@@ -94,11 +108,11 @@ def verify(cls: object, *, where: str) -> type:
         if not callable(impl):
             raise RegistryError(f"{where}: missing method '{member}'",
                                 hint=f"required for kind {cls.kind} and its capabilities")  # type: ignore[attr-defined]
-        want = [p for p in inspect.signature(_reference(member)).parameters if p != "self"]
-        have = [p for p in inspect.signature(impl).parameters if p != "self"]
+        want = _shape(_reference(member))
+        have = _shape(impl)
         if want != have:
             raise RegistryError(f"{where}: method '{member}' signature",
-                                expected=f"({', '.join(want)})", found=f"({', '.join(have)})")
+                                expected=_render(want), found=_render(have))
     return cls
 
 

@@ -1,0 +1,50 @@
+"""Configuration of the simlocker connector (a pydantic-settings model; its JSON Schema is the connector spec).
+
+Environment variables (prefix ``LOCKERHUB_SIMLOCKER_``) fill any field the configuration leaves out:
+``LOCKERHUB_SIMLOCKER_API_KEY`` (the usual way to give the key), ``LOCKERHUB_SIMLOCKER_BASE_URL``,
+``LOCKERHUB_SIMLOCKER_TIMEOUT_S``, ``LOCKERHUB_SIMLOCKER_VERIFY_TLS``. Values passed explicitly win.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "LOCKERHUB_SIMLOCKER_"
+
+
+class SimlockerConfig(BaseSettings):
+    """Where the simulator's API is and how to authenticate to it."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    base_url: AnyHttpUrl | str = Field(
+        description="root of the API, e.g. http://127.0.0.1:8080 (the simulator's SimulatorServer.url)",
+    )
+    api_key: SecretStr = Field(
+        description="sent as X-API-Key; set LOCKERHUB_SIMLOCKER_API_KEY rather than writing it in YAML",
+        json_schema_extra={"env": f"{ENV_PREFIX}API_KEY"},
+    )
+    timeout_s: float = Field(default=10, gt=0, description="read timeout per request, in seconds")
+    verify_tls: bool = Field(default=True, description="verify the server's TLS certificate (https only)")
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _http_url(cls, value: AnyHttpUrl | str) -> str:
+        # A plain str passes the union unchecked (and AnyHttpUrl adds a trailing slash): normalise both here.
+        text = str(value).strip().rstrip("/")
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http(s) URL such as http://127.0.0.1:8080")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("expected a URL without credentials, query or fragment")
+        return text
+
+    @field_validator("api_key", mode="after")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError(f"must not be empty (set {ENV_PREFIX}API_KEY)")
+        return value

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from lockerhub.errors import AllocationError
+from lockerhub.model import Address, Dimensions, LockerState, Parcel, Party, TemperatureClass
+from lockerhub.runtime.allocation import Catalog, fitting_classes
+from lockerhub.simulator import SIZE_CLASSES, build_network
+
+
+def parcel(l: int, w: int, h: int, g: int = 1000, temp: TemperatureClass = TemperatureClass.AMBIENT) -> Parcel:
+    return Parcel(parcel_id="P1", dimensions=Dimensions(length_mm=l, width_mm=w, height_mm=h), weight_g=g,
+                  temperature=temp)
+
+
+@pytest.mark.parametrize(("box", "expected"), [
+    ((300, 200, 50), ["A", "B", "C"]),
+    ((50, 300, 200), ["A", "B", "C"]),  # any orientation: 50 mm high once turned
+    ((300, 200, 100), ["B", "C"]),
+    ((600, 370, 400), ["C"]),
+    ((650, 380, 80), []),  # 10 mm too long for every class
+])
+def test_fitting_classes_by_dimensions_smallest_first(box: tuple[int, int, int], expected: list[str]) -> None:
+    assert fitting_classes(parcel(*box), SIZE_CLASSES.values()) == expected
+
+
+def test_weight_and_temperature_limit_the_fit() -> None:
+    assert fitting_classes(parcel(100, 100, 50, g=25_001), SIZE_CLASSES.values()) == []
+    assert fitting_classes(parcel(100, 100, 50, temp=TemperatureClass.CHILLED), SIZE_CLASSES.values()) == []
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    network = build_network(8, seed=1, regions=["WAW", "POZ"])
+    return Catalog({lk.locker_id: lk for lk in network}, list(SIZE_CLASSES.values()), frozenset({"WAW"}))
+
+
+def recipient_near(locker) -> Party:  # type: ignore[no-untyped-def]
+    return Party(address=Address(postal_code=locker.postal_code, city=locker.city))
+
+
+def test_requested_locker_first_then_neighbours(catalog: Catalog) -> None:
+    waw = [lk for lk in catalog.lockers.values() if lk.region == "WAW"]
+    got = catalog.candidates(recipient_near(waw[2]), waw[2].locker_id, limit=10)
+    assert got[0].locker_id == waw[2].locker_id
+    assert {lk.region for lk in got} == {"WAW"}
+    assert len(got) == len({lk.locker_id for lk in got})
+
+
+def test_offline_lockers_are_skipped(catalog: Catalog) -> None:
+    waw = [lk for lk in catalog.lockers.values() if lk.region == "WAW"]
+    waw[0].state = LockerState.OFFLINE
+    got = catalog.candidates(recipient_near(waw[0]), waw[0].locker_id, limit=10)
+    assert waw[0].locker_id not in [lk.locker_id for lk in got]
+
+
+def test_unknown_and_unrouted_lockers_are_reasons(catalog: Catalog) -> None:
+    with pytest.raises(AllocationError) as unknown:
+        catalog.candidates(Party(), "SIM-XXX-9999", limit=3)
+    assert unknown.value.message == "unknown_locker"
+    poz = next(lk for lk in catalog.lockers.values() if lk.region == "POZ")
+    with pytest.raises(AllocationError) as outside:
+        catalog.candidates(recipient_near(poz), poz.locker_id, limit=3)
+    assert outside.value.message == "outside_pilot_region"
+    with pytest.raises(AllocationError) as no_choice:
+        catalog.candidates(recipient_near(poz), None, limit=3)
+    assert no_choice.value.message == "outside_pilot_region"
+    with pytest.raises(AllocationError) as nowhere:
+        catalog.candidates(Party(address=Address(postal_code="99-999", city="Nowhere")), None, limit=3)
+    assert nowhere.value.message == "invalid_address"

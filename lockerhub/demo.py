@@ -93,7 +93,7 @@ class DemoSummary:
         console.print(table)
         console.print(f"{self.status_messages} status messages sent in {self.status_files} status file(s)")
         for what, where in self.outputs.items():
-            console.print(f"  {what:<12} {where}", markup=False, highlight=False)
+            console.print(f"  {what:<12} {where}", markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -201,12 +201,20 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
     outbox = workdir / "outbox" / PARTNER
     summary.status_files = len(list(outbox.glob("*.csv")))
     summary.outputs = {
-        "status files": str(outbox),
-        "archived": str(inbox / "done"),
-        "database": str(workdir / "lockerhub.db"),
-        "quarantine": f"LOCKERHUB_DATA_DIR={workdir} lockerhub quarantine list",
+        "status files": _shown(outbox),
+        "archived": _shown(inbox / "done"),
+        "database": _shown(workdir / "lockerhub.db"),
+        "quarantine": f"LOCKERHUB_DATA_DIR={_shown(workdir)} uv run lockerhub quarantine list",
     }
     return summary
+
+
+def _shown(path: Path) -> str:
+    """Paths below the working directory are shown relative to it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _booked(hub: Hub, status: ParcelStatus) -> list[ParcelRow]:

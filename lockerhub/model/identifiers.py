@@ -23,7 +23,8 @@ _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 def gs1_check_digit(body: str) -> int:
     """GS1 mod-10 check digit for any GS1 key body (GTIN, SSCC, GLN) without its check digit."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    rev = body[::-1]  # weights 3, 1, 3, ... from the right
+    total = 3 * sum(map(int, rev[0::2])) + sum(map(int, rev[1::2]))
     return (10 - total % 10) % 10
 
 

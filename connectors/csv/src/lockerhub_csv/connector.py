@@ -1,0 +1,164 @@
+"""CSV drop connector: a TMS drops shipment CSV files into an inbox and picks status CSV files up from an outbox.
+
+Capabilities:
+    ``read`` (rows -> canonical shipments with positions), ``watch_inbox`` (``pending`` lists files ready to read,
+    ``archive`` moves a processed file to ``inbox/done`` or ``inbox/failed``), ``write_status`` (status updates ->
+    CSV files in the outbox, written atomically). Kind ``tms``: source and sink.
+
+Config (:class:`~lockerhub_csv.config.CsvConfig`):
+    LOCKERHUB_CSV_INBOX, LOCKERHUB_CSV_OUTBOX, LOCKERHUB_CSV_MAPPING, LOCKERHUB_CSV_DELIMITER,
+    LOCKERHUB_CSV_ENCODING, LOCKERHUB_CSV_FILE_GLOB.
+
+Status crosswalk file:
+    None: status files carry canonical statuses.
+
+Limits/Pitfalls:
+    - ``pending`` skips names starting with ``.`` and ending ``.part``/``.tmp``, which is how most uploaders
+      mark a file still being written. A TMS that writes in place under the final name can still be read half
+      written; ask the partner to upload under a temporary name and rename.
+    - ``archive`` checks for a free name and then uses ``os.replace``; two processes archiving the same name at
+      the same moment can overwrite each other. Run one inbox watcher per inbox.
+    - The mapping is loaded once per connector instance (on first ``read``); edit the file and create a new
+      connector to pick changes up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lockerhub.errors import ConfigError, Location, LockerhubError
+from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord, StatusUpdate
+from lockerhub_csv.config import CsvConfig
+from lockerhub_csv.mapping import CsvMapping, load_mapping
+from lockerhub_csv.reader import read_records
+from lockerhub_csv.writer import write_status_files
+
+PARTIAL_SUFFIXES = (".part", ".tmp")
+
+
+def _package_version() -> str:
+    try:
+        return _dist_version("lockerhub-csv")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+        return "0.0.0"
+
+
+class CsvConnector:
+    """Inbox of CSV shipment files in, outbox of CSV status files out."""
+
+    id: ClassVar[str] = "csv"
+    kind: ClassVar[ConnectorKind] = ConnectorKind.TMS
+    version: ClassVar[str] = _package_version()
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS}
+    )
+    config_model: ClassVar[type[CsvConfig]] = CsvConfig
+
+    def __init__(self, config: CsvConfig) -> None:
+        self.config = config
+        self._mapping: CsvMapping | None = None
+
+    @classmethod
+    def spec(cls) -> dict[str, Any]:
+        """JSON Schema of the config."""
+        return cls.config_model.model_json_schema()
+
+    @property
+    def mapping(self) -> CsvMapping:
+        """The column mapping, loaded and validated on first use."""
+        if self._mapping is None:
+            self._mapping = load_mapping(self.config.mapping)
+        return self._mapping
+
+    def check(self) -> CheckResult:
+        """Mapping valid, inbox readable, outbox writable (or creatable); each item says what is wrong."""
+        result = CheckResult()
+        try:
+            self._mapping = load_mapping(self.config.mapping)
+            result.add("mapping", True, f"{len(self._mapping.columns)} columns mapped")
+        except LockerhubError as exc:
+            result.add("mapping", False, exc.render())
+        result.add("inbox", *_readable_dir(self.config.inbox, "inbox", "LOCKERHUB_CSV_INBOX"))
+        result.add("outbox", *_writable_dir(self.config.outbox, "outbox", "LOCKERHUB_CSV_OUTBOX"))
+        return result
+
+    def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
+        """One SourceRecord per data row of ``path``; see :mod:`lockerhub_csv.reader`."""
+        yield from read_records(
+            path, self.mapping, partner=partner, encoding=self.config.encoding, delimiter=self.config.delimiter
+        )
+
+    def write_status(self, updates: Sequence[StatusUpdate]) -> list[Path]:
+        """Status files written to the outbox; see :mod:`lockerhub_csv.writer`."""
+        return write_status_files(self.config.outbox, updates)
+
+    def pending(self) -> list[Path]:
+        """Files matching ``file_glob`` directly in the inbox, by name, skipping partially written ones."""
+        inbox = self.config.inbox
+        if not inbox.is_dir():
+            raise ConfigError(
+                "inbox is not a folder",
+                location=Location(path="inbox"),
+                expected="an existing folder",
+                found=str(inbox),
+                hint="set LOCKERHUB_CSV_INBOX or the 'inbox' config key",
+            )
+        return sorted(
+            (p for p in inbox.glob(self.config.file_glob) if p.is_file() and not _partial(p.name)),
+            key=lambda p: p.name,
+        )
+
+    def archive(self, path: Path, *, failed: bool) -> Path:
+        """Move ``path`` to ``inbox/failed`` or ``inbox/done`` (a numeric suffix avoids overwriting)."""
+        folder = self.config.failed_dir if failed else self.config.done_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        counter = 1
+        while target.exists():
+            target = folder / f"{path.stem}.{counter}{path.suffix}"
+            counter += 1
+        os.replace(path, target)
+        return target
+
+
+def _partial(name: str) -> bool:
+    return name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES)
+
+
+def _hint(env: str, key: str) -> str:
+    return f"set {env} or the '{key}' config key"
+
+
+def _readable_dir(folder: Path, key: str, env: str) -> tuple[bool, str]:
+    if not folder.exists():
+        return False, f"{key} {folder} does not exist ({_hint(env, key)})"
+    if not folder.is_dir():
+        return False, f"{key} {folder} is not a folder ({_hint(env, key)})"
+    try:
+        with os.scandir(folder) as entries:
+            next(entries, None)
+    except OSError as exc:
+        return False, f"{key} {folder} cannot be listed: {exc.strerror or type(exc).__name__}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False, f"{key} {folder} is readable but not writable (processed files move to {key}/done, {key}/failed)"
+    return True, f"{key} {folder} is readable"
+
+
+def _writable_dir(folder: Path, key: str, env: str) -> tuple[bool, str]:
+    if folder.exists():
+        if not folder.is_dir():
+            return False, f"{key} {folder} is not a folder ({_hint(env, key)})"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return False, f"{key} {folder} is not writable"
+        return True, f"{key} {folder} is writable"
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        return False, f"{key} {folder} does not exist and cannot be created under {parent}"
+    return True, f"{key} {folder} does not exist yet; it will be created under {parent}"

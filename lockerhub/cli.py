@@ -75,19 +75,21 @@ def demo(
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="Hub config YAML (partners, vendors, routing).")],
+    interval: Annotated[float, typer.Option(min=0, help="Watch: run again every N seconds (0 = one pass).")] = 0,
+    passes: Annotated[int, typer.Option(min=0, help="With --interval: stop after N passes (0 = until Ctrl-C).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """One pass of the pipeline: ingest every inbox, book, sync statuses, send status files.
+    """Run the pipeline: ingest every inbox, book, sync statuses, send status files; once or watching.
 
-    Example: [bold]lockerhub run examples/pilot/lockerhub.yaml[/bold]
+    Example: [bold]lockerhub run examples/pilot/lockerhub.yaml --interval 30[/bold]
     """
-    from lockerhub.runtime.pipeline import run_once
+    from lockerhub.runtime.pipeline import watch
 
-    result = run_once(config)
-    if as_json:
-        _print_json(result.as_dict())
-    else:
-        result.print(console)
+    for result in watch(config, interval=interval, passes=passes or (1 if interval == 0 else None)):
+        if as_json:
+            _print_json(result.as_dict())
+        else:
+            result.print(console)
 
 
 @app.command()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,3 +64,29 @@ def run_once(config: str | Path) -> RunResult:
         return run_hub(hub)
     finally:
         hub.close()
+
+
+def watch(config: str | Path, *, interval: float, passes: int | None) -> Iterator[RunResult]:
+    """Run the pipeline every ``interval`` seconds (``passes`` times, or until interrupted); one hub throughout.
+
+    SIGTERM ends the loop after the pass in progress, so an orchestrator can stop it cleanly.
+    """
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if _main_thread() else None
+    hub = Hub.open(config)
+    try:
+        done = 0
+        while not stop.is_set():
+            yield run_hub(hub)
+            done += 1
+            if passes is not None and done >= passes:
+                return
+            stop.wait(interval)
+    finally:
+        hub.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from lockerhub.simulator.tms_drops import render, rows
@@ -83,3 +84,25 @@ def test_unreadable_config_is_one_clear_line(tmp_path: Path) -> None:
     assert f"{bad}:3:16: error: no connector 'csvv'" in lines[0] and "did you mean 'csv'?" in lines[0]
     assert lines[1].startswith(f"{bad}:5:11: error: routing.vendor: not a configured vendor")
     assert "Traceback" not in proc.stderr
+
+
+def test_watch_mode_picks_up_a_file_dropped_between_passes(pilot: Path, sim, network) -> None:  # type: ignore[no-untyped-def]
+    inbox = pilot.parent / "inbox" / "acme-tms"
+    proc = subprocess.Popen([sys.executable, "-m", "lockerhub.cli", "run", str(pilot), "--interval", "0.5",
+                             "--passes", "30", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the first pass found an empty inbox
+        assert first.strip() == "{"
+        drop_with_broken_row(network, inbox, name="later.csv")
+        deadline = 60
+        start = time.monotonic()
+        while not (inbox / "done" / "later.csv").exists():
+            assert time.monotonic() - start < deadline, "watch mode did not pick up the file"
+            time.sleep(0.1)
+    finally:
+        proc.terminate()  # SIGTERM: the loop ends after the pass in progress
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err

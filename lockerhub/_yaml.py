@@ -52,25 +52,34 @@ def load(path: str | Path) -> tuple[Any, Positions]:
 
 
 def locate(file: str, positions: Positions, loc: tuple[str | int, ...], *, key: bool = False) -> Location:
-    """The position of a value (or of its key, with ``key=True``); falls back to the closest parent known."""
-    probe = tuple(loc)
-    if key and (*probe, KEY) in positions:
+    """The position of a value (or of its key, with ``key=True``).
+
+    Steps of ``loc`` that are not keys of the document (pydantic's union tags such as ``path`` or ``group``) are
+    skipped; a path that does not exist falls back to the deepest part that does.
+    """
+    probe: tuple[str | int, ...] = ()
+    for step in loc:
+        if (*probe, step) in positions:
+            probe = (*probe, step)
+    dotted = ".".join(str(p) for p in probe) or ".".join(str(p) for p in loc)
+    if key and probe and loc and probe[-1] == loc[-1] and (*probe, KEY) in positions:
         line, col = positions[(*probe, KEY)]
-        return Location(file=file, line=line, column=col, path=".".join(str(p) for p in loc))
-    while probe and probe not in positions:
-        probe = probe[:-1]
-    line, col = positions.get(probe, (1, 1))
-    return Location(file=file, line=line, column=col, path=".".join(str(p) for p in loc))
+    else:
+        line, col = positions.get(probe, (1, 1))
+    return Location(file=file, line=line, column=col, path=dotted)
 
 
 def validate(model: type[pydantic.BaseModel], data: Any, *, file: str, positions: Positions,
-             prefix: tuple[str | int, ...] = (), env_hint: str | None = None) -> pydantic.BaseModel:
-    """Validate ``data`` with ``model``; every problem becomes one positioned ConfigError (all collected)."""
+             prefix: tuple[str | int, ...] = (), env_hint: str | None = None,
+             vocabulary: list[str] | None = None) -> pydantic.BaseModel:
+    """Validate ``data`` with ``model``; every problem becomes one positioned ConfigError (all collected).
+
+    ``vocabulary`` (default: the model's field names) is where "did you mean" looks for unknown keys."""
     try:
         return build(model, data)
     except pydantic.ValidationError as exc:
         raise ErrorGroup(pydantic_errors(exc, file=file, positions=positions, prefix=prefix,
-                                         model=model, env_hint=env_hint)) from None
+                                         model=model, env_hint=env_hint, vocabulary=vocabulary)) from None
 
 
 def build(model: type[pydantic.BaseModel], data: Any) -> pydantic.BaseModel:
@@ -85,26 +94,43 @@ def build(model: type[pydantic.BaseModel], data: Any) -> pydantic.BaseModel:
 
 def pydantic_errors(exc: pydantic.ValidationError, *, file: str, positions: Positions,
                     prefix: tuple[str | int, ...] = (), model: type[pydantic.BaseModel] | None = None,
-                    env_hint: str | None = None) -> list[LockerhubError]:
+                    env_hint: str | None = None, vocabulary: list[str] | None = None) -> list[LockerhubError]:
     errors: list[LockerhubError] = []
+    words = vocabulary if vocabulary is not None else (list(model.model_fields) if model is not None else [])
     for err in exc.errors(include_url=False):
         loc = (*prefix, *err["loc"])
         dotted = ".".join(str(p) for p in loc)
         kind = err["type"]
         hint = None
-        if kind == "extra_forbidden" and model is not None:
-            close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1)
+        if kind == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][-1]), words, n=1)
             hint = f"did you mean '{close[0]}'?" if close else None
-            errors.append(ConfigError(f"{dotted}: unknown key", location=locate(file, positions, loc, key=True),
-                                      expected=", ".join(model.model_fields), hint=hint))
+            where = locate(file, positions, loc, key=True)
+            errors.append(ConfigError(f"{where.path}: unknown key", location=where,
+                                      expected=", ".join(words) if vocabulary is None else None, hint=hint))
+            continue
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            ctx = err.get("ctx") or {}
+            tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+            tag = str(ctx.get("tag", ""))
+            close = difflib.get_close_matches(tag, tags, n=1)
+            where = locate(file, positions, (*loc, ctx.get("discriminator", "").strip("'")))
+            what = f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} '{tag}'" if tag else \
+                f"missing {ctx.get('discriminator', 'kind').strip(chr(39))}"
+            errors.append(ConfigError(f"{where.path}: {what}", location=where, expected=" | ".join(tags),
+                                      hint=f"did you mean '{close[0]}'?" if close else None))
             continue
         if kind == "missing":
-            errors.append(ConfigError(f"{dotted}: required", location=locate(file, positions, loc),
-                                      hint=env_hint))
+            where = locate(file, positions, loc)
+            # the key is absent, so the position is its parent's; the message names parent and key
+            name = str(loc[-1]) if loc else dotted
+            full = where.path if where.path.endswith(name) else f"{where.path}.{name}".lstrip(".")
+            errors.append(ConfigError(f"{full}: required", location=where, hint=env_hint))
             continue
         expected = _expected(kind)
-        message = dotted if expected else f"{dotted}: {err['msg'][:1].lower()}{err['msg'][1:]}"
-        errors.append(ConfigError(message, location=locate(file, positions, loc), expected=expected,
+        where = locate(file, positions, loc)
+        message = where.path if expected else f"{where.path}: {err['msg'][:1].lower()}{err['msg'][1:]}"
+        errors.append(ConfigError(message, location=where, expected=expected,
                                   found=_type_name(err) if expected else None))
     return errors
 

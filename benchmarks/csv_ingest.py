@@ -18,10 +18,10 @@ from benchmarks._harness import args, best_of, report
 from lockerhub.model import Shipment
 from lockerhub.simulator import build_network
 from lockerhub.simulator.tms_drops import render, rows
-from lockerhub_csv.mapping import load_mapping
+from lockerhub.mapping import load_mapping
 from lockerhub_csv.reader import read_records
 
-MAPPING = Path(__file__).resolve().parents[1] / "examples" / "pilot" / "mappings" / "acme-tms" / "csv.yaml"
+MAPPING = Path(__file__).resolve().parents[1] / "mappings" / "acme-tms" / "shipments.yaml"
 
 
 def hand_written(path: Path) -> list[Shipment]:
@@ -39,7 +39,7 @@ def hand_written(path: Path) -> list[Shipment]:
                          "dimensions": {"length_mm": mm("length_cm"), "width_mm": mm("width_cm"),
                                         "height_mm": mm("height_cm")},
                          "weight_g": int((Decimal(row["weight_kg"]) * 1000).to_integral_value()),
-                         "temperature": row["temperature"] or "ambient"}],
+                         "temperature": (row["temperature"] or "ambient").lower()}],
         }))
     return out
 

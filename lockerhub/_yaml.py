@@ -103,8 +103,10 @@ def pydantic_errors(exc: pydantic.ValidationError, *, file: str, positions: Posi
         kind = err["type"]
         hint = None
         if kind == "extra_forbidden":
-            close = difflib.get_close_matches(str(err["loc"][-1]), words, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else None
+            key = str(err["loc"][-1])
+            close = difflib.get_close_matches(key, [w for w in words if w != key], n=1)
+            hint = f"did you mean '{close[0]}'?" if close else ("a known key, but not at this level" if key in words
+                                                               else None)
             where = locate(file, positions, loc, key=True)
             errors.append(ConfigError(f"{where.path}: unknown key", location=where,
                                       expected=", ".join(words) if vocabulary is None else None, hint=hint))
@@ -117,7 +119,7 @@ def pydantic_errors(exc: pydantic.ValidationError, *, file: str, positions: Posi
             where = locate(file, positions, (*loc, ctx.get("discriminator", "").strip("'")))
             what = f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} '{tag}'" if tag else \
                 f"missing {ctx.get('discriminator', 'kind').strip(chr(39))}"
-            errors.append(ConfigError(f"{where.path}: {what}", location=where, expected=" | ".join(tags),
+            errors.append(ConfigError(f"{where.path}: {what}", location=where, expected=" | ".join(tags) or None,
                                       hint=f"did you mean '{close[0]}'?" if close else None))
             continue
         if kind == "missing":
@@ -128,6 +130,8 @@ def pydantic_errors(exc: pydantic.ValidationError, *, file: str, positions: Posi
             errors.append(ConfigError(f"{full}: required", location=where, hint=env_hint))
             continue
         expected = _expected(kind)
+        if kind in ("literal_error", "enum") and (err.get("ctx") or {}).get("expected"):
+            expected = str(err["ctx"]["expected"])  # the allowed values are the schema's, safe to show
         where = locate(file, positions, loc)
         message = where.path if expected else f"{where.path}: {err['msg'][:1].lower()}{err['msg'][1:]}"
         errors.append(ConfigError(message, location=where, expected=expected,

@@ -23,9 +23,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode="
 connectors_app = typer.Typer(no_args_is_help=True, help="Installed connector plugins.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Input that could not be processed.")
 schema_app = typer.Typer(no_args_is_help=True, help="JSON Schemas generated from the canonical model.")
+mapping_app = typer.Typer(no_args_is_help=True, help="YAML mappings: validate, test (golden cases), explain, diff.")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(schema_app, name="schema")
+app.add_typer(mapping_app, name="mapping")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -284,6 +286,169 @@ def schema_export(
         raise typer.Exit(1 if stale else 0)
     for path in export(out):
         console.print(f"wrote {path}")
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def _line(text: str, *, err: bool = False) -> None:
+    """One line of output exactly as written: no markup, no highlighting, no wrapping."""
+    (err_console if err else console).print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@mapping_app.command("validate")
+def mapping_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Mapping files or folders (searched recursively).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check mappings without running them: schema, paths, tables, target fields, version windows.
+
+    Example: [bold]lockerhub mapping validate mappings/[/bold]
+    """
+    from lockerhub.errors import errors_sorted
+    from lockerhub.mapping.versions import check_paths
+
+    checked = check_paths(paths)
+    failed = any(errors for _, errors in checked)
+    if as_json:
+        _print_json([{"file": file, "ok": not errors, "errors": [e.render() for e in errors_sorted(errors)]}
+                     for file, errors in checked])
+        raise typer.Exit(1 if failed else 0)
+    for file, errors in checked:
+        if not errors:
+            _line(f"ok {_short(file)}")
+        for error in errors_sorted(errors):
+            _line(error.render(), err=True)
+    raise typer.Exit(1 if failed else 0)
+
+
+@mapping_app.command("test")
+def mapping_test(
+    path: Annotated[Path, typer.Argument(help="A mapping file, a folder of mappings, or a tree of them.")] = Path(
+        "mappings"),
+    update_golden: Annotated[bool, typer.Option("--update-golden",
+                                                help="Rewrite the expected files from what the mappings produce "
+                                                     "now (review the diff like code).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the golden cases beside the mappings (tests/<case>.<ext> + <case>.expected.json).
+
+    Example: [bold]lockerhub mapping test mappings/acme-tms[/bold]
+    """
+    from lockerhub.errors import Location
+    from lockerhub.mapping.golden import EXPECTED, run_golden
+
+    results = run_golden(path, update=update_golden)
+    if not results:
+        raise LockerhubError("no golden cases found", location=Location(file=str(path)),
+                             expected=f"a tests/ folder beside the mappings with <case>.<ext> and <case>{EXPECTED}")
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        _print_json([r.as_dict() for r in results])
+        raise typer.Exit(1 if failed else 0)
+    from rich.text import Text
+
+    table = Table(title=f"Golden cases ({len(results)})")
+    table.add_column("case", no_wrap=True)
+    for col in ("mapping", "result", "detail"):
+        table.add_column(col, overflow="fold")
+    colour = {"pass": "green", "updated": "yellow", "fail": "red", "error": "red"}
+    for r in results:
+        mapping = f"{r.mapping} v{r.version}" if r.mapping else "-"
+        table.add_row(Text(_short(r.case)), Text(mapping), Text(r.status, style=colour[r.status]), Text(r.summary))
+    console.print(table)
+    for r in failed:
+        _line(f"{_short(r.case)}: {r.status}" + (f" ({r.mapping} v{r.version}, {_short(r.mapping_file or '')})"
+                                                 if r.mapping else ""))
+        for line in (r.diff or r.problems):
+            _line(line)
+    passed = sum(r.status == "pass" for r in results)
+    updated = sum(r.status == "updated" for r in results)
+    _line(f"{passed} passed, {updated} updated, {len(failed)} failed" if update_golden
+          else f"{passed} passed, {len(failed)} failed")
+    raise typer.Exit(1 if failed else 0)
+
+
+@mapping_app.command("explain")
+def mapping_explain(
+    file: Annotated[Path, typer.Argument(help="A source file in the mapping's format.")],
+    mapping: Annotated[Path, typer.Option(help="Mapping file (or folder: the version in force on --on).")],
+    connector: Annotated[str | None, typer.Option(help="Locker-vendor connector id: also show the vendor "
+                                                       "request JSON paths each field feeds.")] = None,
+    on: Annotated[str | None, typer.Option(help="With a folder: the day (YYYY-MM-DD) whose version to use; "
+                                                "default today.")] = None,
+    extra: Annotated[list[str] | None, typer.Option(
+        "--extra", metavar="FIELD=VALUE", help="A field the runtime gives every record, e.g. partner=acme-tms "
+                                               "(repeatable).")] = None,
+    reveal: Annotated[bool, typer.Option(help="Show the values of personal-data fields (recipient name, phone, "
+                                              "e-mail, street).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show, for each record and field, the source position, the rule and the value.
+
+    Example: [bold]lockerhub mapping explain drop.csv --mapping mappings/acme-tms --extra partner=acme-tms[/bold]
+    """
+    from datetime import date
+
+    from lockerhub.mapping.explain import explain
+    from lockerhub.mapping.versions import resolve
+
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise LockerhubError("--on", expected="a date YYYY-MM-DD", found=repr(on)) from None
+    if any("=" not in item for item in extra or []):
+        raise LockerhubError("--extra", expected="FIELD=VALUE, e.g. partner=acme-tms", found="no '='")
+    given = dict(item.split("=", 1) for item in extra or [])
+    result = explain(file, resolve(mapping, on=day), connector=connector, extra=given, reveal=reveal)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    for line in result.lines():
+        _line(line)
+
+
+@mapping_app.command("diff")
+def mapping_diff(
+    a: Annotated[Path, typer.Argument(help="The old mapping file.")],
+    b: Annotated[Path, typer.Argument(help="The new mapping file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List what changed between two mappings (or two versions): header, tables, field rules.
+
+    Example: [bold]lockerhub mapping diff mappings/acme-tms/shipments.v1.yaml mappings/acme-tms/shipments.v2.yaml[/bold]
+    """
+    from lockerhub.mapping.diff import diff
+
+    result = diff(a, b)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    for line in result.lines():
+        _line(line)
+
+
+@mapping_app.command("reference")
+def mapping_reference(
+    write: Annotated[Path | None, typer.Option(help="Replace the generated section of this Markdown file.")] = None,
+    check: Annotated[bool, typer.Option(help="With --write: only report drift; exit 1 if it differs.")] = False,
+) -> None:
+    """Print the rule reference generated from the mapping models, or regenerate it in a document.
+
+    Example: [bold]lockerhub mapping reference --write docs/mapping-guide.md[/bold]
+    """
+    from lockerhub.mapping.reference import render_reference, stale_reference, write_reference
+
+    if write is None:
+        sys.stdout.write(render_reference())
+        return
+    if check:
+        stale = stale_reference(write)
+        if stale:
+            _line(f"{write}: error: the rule reference differs from the code; run "
+                  f"`lockerhub mapping reference --write {write}`", err=True)
+        raise typer.Exit(1 if stale else 0)
+    _line(f"{'wrote' if write_reference(write) else 'unchanged'} {write}")
 
 
 # --------------------------------------------------------------------------- simulate

@@ -45,12 +45,26 @@ ROUTED_REGIONS = {"WAW", "KRK", "GDN"}  # as in examples/pilot/lockerhub.yaml; P
 PICKUP_SHARE = 0.8
 
 
-def pilot_dir() -> Path:
-    """The shipped pilot configuration (inside the wheel, or ``examples/pilot`` in a source checkout)."""
+def pilot_root() -> Path:
+    """Where ``examples/pilot`` and ``mappings/`` are: inside the wheel, or the source checkout."""
     packaged = Path(str(resources.files("lockerhub"))) / "_pilot"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "examples" / "pilot"
+    return Path(__file__).resolve().parent.parent
+
+
+def lay_out_pilot(dest: Path) -> Path:
+    """Copy the pilot (config + the mappings it uses) under ``dest`` with the same relative layout, so the
+    config's relative paths hold; returns the config path. Inbox and outbox start empty."""
+    root = pilot_root()
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(root / "examples" / "pilot", dest / "examples" / "pilot",
+                    ignore=shutil.ignore_patterns("inbox", "outbox", "__pycache__"))
+    shutil.copytree(root / "mappings", dest / "mappings", ignore=shutil.ignore_patterns("__pycache__"))
+    config = dest / "examples" / "pilot" / "lockerhub.yaml"
+    (config.parent / "inbox" / PARTNER).mkdir(parents=True)
+    return config
 
 
 @dataclass(slots=True)
@@ -126,13 +140,6 @@ class _Sim:
         self.post("/sim/clock/advance", {"seconds": hours * 3600})
 
 
-def _prepare(workdir: Path) -> Path:
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    shutil.copytree(pilot_dir(), workdir, ignore=shutil.ignore_patterns("inbox", "outbox", "__pycache__"))
-    return workdir / "lockerhub.yaml"
-
-
 def _count(hub: Hub, query) -> int:  # type: ignore[no-untyped-def]
     with hub.store.transaction() as s:
         return int(s.scalar(query) or 0)
@@ -162,9 +169,8 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
     console = console or Console(stderr=True)
     base = (settings or Settings()).data_dir
     workdir = (base / "demo").resolve()
-    config_path = _prepare(workdir)
-    inbox = workdir / "inbox" / PARTNER
-    inbox.mkdir(parents=True)
+    config_path = lay_out_pilot(workdir)
+    inbox = config_path.parent / "inbox" / PARTNER
     network = build_network(lockers, seed=seed, regions=NETWORK_REGIONS)
     # Most recipients live in the pilot regions; a few chose a locker in a city not yet rolled out.
     routed = [lk for lk in network if lk.region in ROUTED_REGIONS]
@@ -198,7 +204,7 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
         finally:
             hub.close()
     _summarise(hub, summary)
-    outbox = workdir / "outbox" / PARTNER
+    outbox = config_path.parent / "outbox" / PARTNER
     summary.status_files = len(list(outbox.glob("*.csv")))
     summary.outputs = {
         "status files": _shown(outbox),
@@ -245,4 +251,4 @@ def _couriers_and_recipients(hub: Hub, sim: _Sim, progress: Progress, seed: int)
     sync_statuses(hub, progress=lambda: progress.advance(task))
 
 
-__all__ = ["DemoSummary", "pilot_dir", "run_demo"]
+__all__ = ["DemoSummary", "lay_out_pilot", "pilot_root", "run_demo"]

@@ -1,4 +1,5 @@
-"""JSON Schemas generated from the canonical models (``lockerhub schema export``); never edited by hand."""
+"""JSON Schemas generated from the canonical models and the mapping language (``lockerhub schema export``);
+never edited by hand."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from lockerhub.config import HubConfig
+from lockerhub.mapping.model import MappingDoc
 from lockerhub.model import Locker, ParcelEvent, Reservation, Shipment
 
 MODELS: dict[str, type[BaseModel]] = {
@@ -16,6 +18,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "locker": Locker,
     "reservation": Reservation,
     "hub-config": HubConfig,
+    "mapping": MappingDoc,
 }
 
 

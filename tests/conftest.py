@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lockerhub.demo import pilot_dir
+from lockerhub.demo import lay_out_pilot
 from lockerhub.settings import Settings
 from lockerhub.simulator import SimulatorServer, World, build_network
 
@@ -37,13 +36,11 @@ def sim(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServ
 @pytest.fixture
 def pilot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """examples/pilot copied to a temp folder with an empty inbox; returns the config path."""
-    root = tmp_path / "pilot"
-    shutil.copytree(pilot_dir(), root, ignore=shutil.ignore_patterns("inbox", "outbox"))
-    (root / "inbox" / "acme-tms").mkdir(parents=True)
+    config = lay_out_pilot(tmp_path / "pilot")
     monkeypatch.setenv("LOCKERHUB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("LOCKERHUB_DATABASE_URL", raising=False)
     monkeypatch.delenv("LOCKERHUB_PII_KEYS", raising=False)
-    return root / "lockerhub.yaml"
+    return config
 
 
 @pytest.fixture

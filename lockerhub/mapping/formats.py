@@ -63,6 +63,9 @@ class CanonicalFormat:
     def read_path(self, item: Any, path: str) -> Any:
         return _get(parse_dotted(path))(item)
 
+    def label(self, path: str) -> str:
+        return f"field {path}"
+
     def compile_repeat(self, path: str, *, version: str | None = None) -> Callable[[Any], list[Any]]:
         get = _get(parse_dotted(path))
         return lambda item: list(get(item) or [])

@@ -23,16 +23,36 @@ from lockerhub.mapping.compile import TARGET_MODELS, CompiledMapping
 from lockerhub.mapping.formats import get_format, parse_dotted
 from lockerhub.mapping.model import Group, MappingDoc, Source
 from lockerhub.mapping.ops import OPS
-from lockerhub.mapping.ops._base import Env, Op
+from lockerhub.mapping.ops._base import Env
 
 
 @cache
 def vocabulary() -> list[str]:
-    """Every key the language knows (for "did you mean")."""
+    """Every key the language knows (for "did you mean"): YAML keys (aliases such as `from`), including those of
+    models nested in ops (the conditions of `when`)."""
     words: set[str] = set()
+    seen: set[type] = set()
+
+    def visit(model: type[pydantic.BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            words.add(info.alias or name)
+            for nested in _models(info.annotation):
+                visit(nested)
+
     for model in (MappingDoc, Source, Group, *OPS.values()):
-        words.update(model.model_fields)  # type: ignore[attr-defined]
+        visit(model)  # type: ignore[arg-type]
     return sorted(words)
+
+
+def _models(annotation: Any) -> Iterator[type[pydantic.BaseModel]]:
+    """Model classes inside a type annotation (through unions, lists and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _models(arg)
 
 
 def _walk(fields: dict[str, Any], loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
@@ -43,16 +63,18 @@ def _walk(fields: dict[str, Any], loc: tuple[str | int, ...]) -> Iterator[tuple[
             yield from _walk(rule.fields, (*loc, name, "fields"))
 
 
-def _ops(op: Op, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Op]]:
+def _ops(op: pydantic.BaseModel, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every node of an expression (ops, and the conditions of `when`) with its YAML location, parents first.
+    Locations use YAML keys (a field's alias, such as `if`), so positions resolve."""
     yield loc, op
-    for attr in type(op).model_fields:
-        value = getattr(op, attr)
-        if isinstance(value, Op):
-            yield from _ops(value, (*loc, attr))
+    for attr, info in type(op).model_fields.items():
+        value, key = getattr(op, attr), info.alias or attr
+        if isinstance(value, pydantic.BaseModel):
+            yield from _ops(value, (*loc, key))
         elif isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
-                if isinstance(item, Op):
-                    yield from _ops(item, (*loc, attr, i))
+                if isinstance(item, pydantic.BaseModel):
+                    yield from _ops(item, (*loc, key, i))
 
 
 @cache
@@ -125,11 +147,17 @@ def _compile_check(doc: MappingDoc, fmt: Any, file: str, positions: _yaml.Positi
             if rule.repeat:
                 repeats.append(((*loc, "repeat"), rule.repeat))
             continue
-        for op_loc, op in _ops(rule, loc):
+        failed: list[tuple[tuple[str | int, ...], str]] = []
+        for op_loc, op in reversed(list(_ops(rule, loc))):  # children first: a parent re-raising one is skipped
+            if not hasattr(op, "build"):
+                continue
             try:
                 op.build(env)
             except (ValueError, LockerhubError) as exc:
                 detail = exc.render().removeprefix("error: ") if isinstance(exc, LockerhubError) else str(exc)
+                if any(at[:len(op_loc)] == op_loc and seen == detail for at, seen in failed):
+                    continue
+                failed.append((op_loc, detail))
                 where = _yaml.locate(file, positions, (*op_loc, "path") if op.name == "path" else op_loc)
                 errors.append(ConfigError(f"{where.path}: {op.describe()}: {detail}", location=where))
     for loc, path in repeats:

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from lockerhub.mapping.ops import Expr
+from lockerhub.mapping.ops._values import Code
 
 TARGETS = ("shipment", "parcel_event", "json")
 
@@ -76,7 +77,8 @@ class MappingDoc(BaseModel):
         description="shipment / parcel_event: validated canonical model; json: a free document (vendor request, "
                     "outbound message)")
     repeat: str | None = Field(default=None, description="source path: one target record per loop item")
-    tables: dict[str, dict[str, Any]] = Field(default_factory=dict, description="lookup tables: name -> code -> value")
+    tables: dict[str, dict[Code, Any]] = Field(default_factory=dict,
+                                               description="lookup tables: name -> code -> value")
     fields: dict[str, FieldRule] = Field(description="target field paths -> rules")
 
     @model_validator(mode="after")

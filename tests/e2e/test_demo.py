@@ -49,7 +49,7 @@ def test_summary_counts_add_up(demo_run: tuple[dict, Path]) -> None:
 
 def test_status_files_report_every_change(demo_run: tuple[dict, Path]) -> None:
     summary, workdir = demo_run
-    files = sorted((workdir / "outbox" / "acme-tms").glob("status_*.csv"))
+    files = sorted((workdir / "examples" / "pilot" / "outbox" / "acme-tms").glob("status_*.csv"))
     assert len(files) == summary["status_files"] >= 1
     rows = [r for f in files for r in csv.DictReader(f.read_text("utf-8").splitlines())]
     assert len(rows) == summary["status_messages"]
@@ -67,7 +67,7 @@ def test_status_files_report_every_change(demo_run: tuple[dict, Path]) -> None:
 
 def test_inputs_archived_and_no_pii_in_plain_text(demo_run: tuple[dict, Path]) -> None:
     _, workdir = demo_run
-    inbox = workdir / "inbox" / "acme-tms"
+    inbox = workdir / "examples" / "pilot" / "inbox" / "acme-tms"
     assert sorted(p.name for p in (inbox / "done").iterdir()) == [
         "acme_0800.csv", "acme_0800_resent.csv", "acme_1400.csv"]
     assert not list(inbox.glob("*.csv"))
@@ -83,8 +83,8 @@ def test_same_seed_same_run(demo_run: tuple[dict, Path], tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     again = json.loads(proc.stdout)
     assert {k: v for k, v in again.items() if k != "outputs"} == {k: v for k, v in summary.items() if k != "outputs"}
-    ours = sorted((workdir / "outbox" / "acme-tms").glob("*.csv"))
-    theirs = sorted((tmp_path / "demo" / "outbox" / "acme-tms").glob("*.csv"))
+    ours = sorted((workdir / "examples" / "pilot" / "outbox" / "acme-tms").glob("*.csv"))
+    theirs = sorted((tmp_path / "demo" / "examples" / "pilot" / "outbox" / "acme-tms").glob("*.csv"))
     assert [p.name for p in ours] == [p.name for p in theirs]
     assert [p.read_bytes() for p in ours] == [p.read_bytes() for p in theirs]
 
@@ -99,6 +99,6 @@ def test_table_output_and_quarantine_listing(tmp_path: Path) -> None:
     items = json.loads(listing.stdout)
     assert len(items) == 4
     joined = " ".join(e for i in items for e in i["errors"])
-    assert "column weight_kg: expected a number, found 'twelve'" in joined
+    assert "column weight_kg -> parcels[0].weight_g: expected a number, found 'twelve'" in joined
     assert "check digit" in joined
     assert "Test Recipient" not in listing.stdout  # payloads are not listed

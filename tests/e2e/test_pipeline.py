@@ -48,7 +48,8 @@ def test_good_rows_booked_broken_row_quarantined_and_redrop_books_nothing(pilot:
     listing = json.loads(cli("quarantine", "list", "--json").stdout)
     assert len(listing) == 1
     assert listing[0]["location"] == f"{original}:4"
-    assert listing[0]["errors"] == [f"{original}:4:13: error: column weight_kg: expected a number, found 'twelve'"]
+    assert listing[0]["errors"] == [f"{original}:4:13: error: column weight_kg -> parcels[0].weight_g: expected a "
+                                    "number, found 'twelve' (rule: unit kg->g)"]
     shown = cli("quarantine", "show", listing[0]["qid"], "--reveal")
     assert "twelve" in shown.stdout  # the original row is kept, decryptable on request
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from lockerhub_csv import CsvConfig, CsvConnector
-from lockerhub_csv.mapping import CsvMapping, load_mapping
+from lockerhub.mapping import CompiledMapping as CsvMapping
+from lockerhub.mapping import load_mapping
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -81,13 +81,13 @@ def test_check_reports_a_missing_inbox(tmp_path: Path, default_mapping_path: Pat
 
 def test_check_reports_mapping_errors_and_bad_folders(tmp_path: Path) -> None:
     mapping = tmp_path / "m.yaml"
-    mapping.write_text("format: csv\ncolumns:\n  ref: {field: referense}\n", "utf-8")
+    mapping.write_text("mapping: t/x\nsource: {format: csv}\ntarget: shipment\nfields:\n  referense: ref\n", "utf-8")
     a_file = tmp_path / "file.txt"
     a_file.write_text("x", "utf-8")
     result = CsvConnector(CsvConfig(inbox=a_file, outbox=a_file / "out", mapping=mapping)).check()
     items = {item.name: item for item in result.items}
     assert not any(item.ok for item in result.items)
-    assert f"{mapping}:3:16: error: unknown canonical field 'referense'" in items["mapping"].message
+    assert f"{mapping}:5:3: error: unknown shipment field 'referense'" in items["mapping"].message
     assert "did you mean 'reference'?" in items["mapping"].message
     assert items["inbox"].message.startswith(f"inbox {a_file} is not a folder")
     assert "cannot be created" in items["outbox"].message

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lockerhub_csv.mapping import CsvMapping, load_mapping
-from lockerhub_csv.reader import RowMapper, read_records
+from lockerhub.mapping import CompiledMapping as CsvMapping
+from lockerhub.mapping import load_mapping
+from lockerhub_csv.reader import read_records
 
 from lockerhub.errors import ErrorGroup, Location, MappingError, ParseError
 from lockerhub.plugins.protocols import SourceRecord
@@ -84,8 +85,8 @@ def test_good_shipment_and_lineage(
     assert first.lineage["parcels[0].weight_g"] == Location(file=str(path), line=2, column=13, path="weight_kg")
     assert first.lineage["reference"] == Location(file=str(path), line=2, column=1, path="shipment_ref")
     assert first.lineage["recipient.address.postal_code"].column == 7
-    default = first.lineage["parcels[0].temperature"]  # empty cell, filled by the mapping's default
-    assert (default.file, default.path) == (str(default_mapping_path), "columns.temperature.default")
+    default = first.lineage["parcels[0].temperature"]  # empty cell, filled by the rule's default
+    assert (default.file, default.line, default.path) == (str(path), 2, "temperature")
     assert second.lineage["parcels[0].temperature"].path == "temperature"
     assert "parcels[0].sscc" not in second.lineage  # empty optional cell: no value, no lineage
 
@@ -97,7 +98,8 @@ def test_one_broken_row_among_good_rows(write_csv: WriteCsv, sample_rows: list[l
     error = only_error(bad)
     assert error.location == Location(file=str(path), line=3, column=13, path="weight_kg")
     assert (error.expected, error.found) == ("a number", "'twelve'")
-    assert str(error) == f"{path}:3:13: error: column weight_kg: expected a number, found 'twelve'"
+    assert str(error) == (f"{path}:3:13: error: column weight_kg -> parcels[0].weight_g: expected a number, "
+                          "found 'twelve' (rule: unit kg->g)")
     assert bad.raw.startswith("SHP-0002,PCL-0002,") and "twelve" in bad.raw
     assert bad.location == Location(file=str(path), line=3)
 
@@ -109,7 +111,8 @@ def test_bad_sscc_check_digit_names_the_column(
     error = only_error(read(path, mapping)[0])
     assert error.location == Location(file=str(path), line=2, column=3, path="sscc")
     assert (error.expected, error.found) == ("6", "7")
-    assert str(error).startswith(f"{path}:2:3: error: column sscc: SSCC 005901234500000017 check digit")
+    assert str(error).startswith(f"{path}:2:3: error: column sscc -> parcels[0].sscc: SSCC 005901234500000017 "
+                                 "check digit")
 
 
 def test_all_errors_of_a_row_are_collected(
@@ -122,9 +125,9 @@ def test_all_errors_of_a_row_are_collected(
     assert record.shipment is None
     found = [(e.location.column, e.location.path, e.expected, e.found) for e in record.errors if e.location]
     assert found == [
-        (2, "parcel_id", "a value (required column)", "an empty cell"),
+        (2, "parcel_id", "a value", "none"),
         (3, "sscc", "18 digits", "'12345' (5 characters)"),
-        (10, "length_cm", ">= 0", "'-3'"),
+        (10, "length_cm", ">= 0", "-30"),  # the model sees millimetres
         (13, "weight_kg", "a number", "'twelve'"),
         (14, "temperature", "'ambient', 'chilled' or 'frozen'", "'warm'"),
     ]
@@ -153,30 +156,22 @@ def test_recipient_pii_never_appears_in_errors(
         assert not any(row[cell] in text for cell in (NAME, PHONE, EMAIL) for text in texts)
 
 
-def test_pii_values_are_masked_in_model_errors(mapping: CsvMapping) -> None:
-    header = [rule.column for rule in mapping.columns]
-    mapper = RowMapper("in.csv", mapping, header, "acme")
-    secret = "test.recipient.1@example.invalid" * 10
-    err = {
-        "type": "string_too_long",
-        "loc": ("recipient", "email"),
-        "msg": "String should have at most 254 characters",
-        "input": secret,
-        "ctx": {"max_length": 254},
-    }
-    error = mapper.translate(err, 7)
-    assert error.location == Location(
-        file="in.csv", line=7, column=header.index("recipient_email") + 1, path="recipient_email"
+def test_pii_values_are_masked_in_conversion_errors(tmp_path: Path, write_csv: WriteCsv) -> None:
+    # A (deliberately wrong) rule that fails on a personal-data field must not echo the value.
+    mapping_path = tmp_path / "m.yaml"
+    mapping_path.write_text(
+        "mapping: t/pii\nsource: {format: csv}\ntarget: shipment\nfields:\n"
+        "  reference: ref\n  recipient.phone: {op: number, of: phone}\n"
+        "  parcels:\n    fields:\n      parcel_id: id\n      dimensions.length_mm: {op: const, value: 1}\n"
+        "      dimensions.width_mm: {op: const, value: 1}\n      dimensions.height_mm: {op: const, value: 1}\n"
+        "      weight_g: {op: const, value: 1}\n",
+        "utf-8",
     )
-    assert "example.invalid" not in str(error)
-    err = {
-        "type": "value_error",
-        "loc": ("recipient", "phone"),
-        "msg": "Value error, bad +48000000001",
-        "input": "+48000000001",
-        "ctx": {"error": ValueError("bad +48000000001")},
-    }
-    assert "48000000001" not in str(mapper.translate(err, 7))
+    path = write_csv([["ref", "id", "phone"], ["R1", "P1", "+48 000 000 001"]])
+    (record,) = read(path, load_mapping(mapping_path))
+    (error,) = record.errors
+    assert error.location == Location(file=str(path), line=2, column=3, path="phone")
+    assert "000 000 001" not in str(error) and "personal data" in str(error)
 
 
 def test_blank_lines_are_skipped_and_line_numbers_stay_physical(
@@ -226,26 +221,37 @@ def test_duplicate_and_missing_header_columns_together(
     assert "column 'weight_kg' appears twice" in str(info.value)
 
 
-def test_mapped_column_absent_from_header(
+def test_column_of_a_required_rule_absent_from_header(
     write_csv: WriteCsv, sample_rows: list[list[str]], mapping: CsvMapping
 ) -> None:
     rows = [r[:WEIGHT] + r[WEIGHT + 1 :] for r in sample_rows]
     path = write_csv(rows)
-    error = only_error(read(path, mapping)[0])
-    assert error.location == Location(file=str(path), line=2)
-    assert str(error) == f"{path}:2: error: field parcels[0].weight_g: expected a value, found nothing"
+    with pytest.raises(ParseError) as info:
+        read(path, mapping)
+    assert str(info.value) == (
+        f"{path}:1:12: error: header: required column 'weight_kg' missing: expected column named 'weight_kg', "
+        "found a header of 13 columns without it (column 12 is 'height_cm': did you mean 'weight_kg'?)")
 
 
-def test_partner_field_defaults_fill_missing_fields(tmp_path: Path, write_csv: WriteCsv) -> None:
+def test_optional_column_absent_from_header_leaves_the_field_empty(
+    write_csv: WriteCsv, sample_rows: list[list[str]], mapping: CsvMapping
+) -> None:
+    rows = [r[:SSCC] + r[SSCC + 1 :] for r in sample_rows]
+    records = read(write_csv(rows), mapping)
+    assert [r.errors for r in records] == [(), (), ()]
+    assert all(r.shipment is not None and r.shipment.parcels[0].sscc is None for r in records)
+
+
+def test_defaults_fill_empty_cells(tmp_path: Path, write_csv: WriteCsv) -> None:
     mapping_path = tmp_path / "m.yaml"
     mapping_path.write_text(
-        "format: csv\npartner_field_defaults:\n  recipient.address.country: DE\n"
-        "  parcels.weight: {value: 2, unit: lb}\n"
-        "  parcels.dimensions.length: {value: 10, unit: cm}\n"
-        "  parcels.dimensions.width: {value: 10, unit: cm}\n"
-        "  parcels.dimensions.height: {value: 10, unit: cm}\n"
-        "columns:\n  ref: {field: reference, required: true}\n  id: {field: parcels.parcel_id}\n"
-        "  kg: {field: parcels.weight, unit: kg}\n",
+        "mapping: t/defaults\nsource: {format: csv}\ntarget: shipment\nfields:\n"
+        "  reference: {op: path, path: ref, required: true}\n"
+        "  recipient.address.country: {op: const, value: DE}\n"
+        "  parcels:\n    fields:\n      parcel_id: id\n"
+        "      weight_g: {op: unit, of: kg, from: kg, to: g, default: 907}\n"
+        "      dimensions.length_mm: {op: const, value: 100}\n      dimensions.width_mm: {op: const, value: 100}\n"
+        "      dimensions.height_mm: {op: const, value: 100}\n",
         "utf-8",
     )
     path = write_csv([["ref", "id", "kg"], ["R1", "P1", ""], ["R2", "P2", "3"]])
@@ -253,8 +259,8 @@ def test_partner_field_defaults_fill_missing_fields(tmp_path: Path, write_csv: W
     assert first.shipment is not None and second.shipment is not None
     assert first.shipment.parcels[0].weight_g == 907 and second.shipment.parcels[0].weight_g == 3000
     assert first.shipment.recipient.address is not None and first.shipment.recipient.address.country == "DE"
-    assert first.lineage["parcels[0].weight_g"].line == 4
-    assert second.lineage["parcels[0].weight_g"].path == "kg"
+    assert first.lineage["parcels[0].weight_g"] == Location(file=str(path), line=2, column=3, path="kg")
+    assert "recipient.address.country" not in first.lineage  # a constant has no source position
 
 
 def test_empty_and_header_only_files(write_text: Callable[..., Path], sample_text: str, mapping: CsvMapping) -> None:
@@ -272,10 +278,12 @@ def test_every_canonical_target_can_be_mapped(tmp_path: Path, write_csv: WriteCs
     # Field names with digits (parcels.s10) once failed to compile; every target must map a real cell.
     mapping_path = tmp_path / "m.yaml"
     mapping_path.write_text(
-        "format: csv\ncolumns:\n  ref: {field: reference, required: true}\n  id: {field: parcels.parcel_id}\n"
-        "  s10: {field: parcels.s10}\n  street: {field: recipient.address.street}\n"
-        "  l: {field: parcels.dimensions.length, unit: mm}\n  w: {field: parcels.dimensions.width, unit: mm}\n"
-        "  h: {field: parcels.dimensions.height, unit: mm}\n  g: {field: parcels.weight, unit: g}\n",
+        "mapping: t/all\nsource: {format: csv}\ntarget: shipment\nfields:\n  reference: ref\n"
+        "  recipient.address.street: street\n  parcels:\n    fields:\n      parcel_id: id\n      s10: s10\n"
+        "      dimensions.length_mm: {op: unit, of: l, from: mm, to: mm}\n"
+        "      dimensions.width_mm: {op: unit, of: w, from: mm, to: mm}\n"
+        "      dimensions.height_mm: {op: unit, of: h, from: mm, to: mm}\n"
+        "      weight_g: {op: unit, of: g, from: g, to: g}\n",
         "utf-8",
     )
     path = write_csv([["ref", "id", "s10", "street", "l", "w", "h", "g"],

@@ -34,7 +34,8 @@ from typing import Any, ClassVar
 from lockerhub.errors import ConfigError, Location, LockerhubError
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord, StatusUpdate
 from lockerhub_csv.config import CsvConfig
-from lockerhub_csv.mapping import CsvMapping, load_mapping
+from lockerhub.mapping import CompiledMapping, load_mapping
+from lockerhub_csv.format import CsvFormat
 from lockerhub_csv.reader import read_records
 from lockerhub_csv.writer import write_status_files
 
@@ -58,10 +59,11 @@ class CsvConnector:
         {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS}
     )
     config_model: ClassVar[type[CsvConfig]] = CsvConfig
+    source_format: ClassVar[type[CsvFormat]] = CsvFormat
 
     def __init__(self, config: CsvConfig) -> None:
         self.config = config
-        self._mapping: CsvMapping | None = None
+        self._mapping: CompiledMapping | None = None
 
     @classmethod
     def spec(cls) -> dict[str, Any]:
@@ -69,18 +71,18 @@ class CsvConnector:
         return cls.config_model.model_json_schema()
 
     @property
-    def mapping(self) -> CsvMapping:
-        """The column mapping, loaded and validated on first use."""
+    def mapping(self) -> CompiledMapping:
+        """The shipment mapping (``source: {format: csv}``, ``target: shipment``), loaded on first use."""
         if self._mapping is None:
-            self._mapping = load_mapping(self.config.mapping)
+            self._mapping = _load(self.config.mapping)
         return self._mapping
 
     def check(self) -> CheckResult:
         """Mapping valid, inbox readable, outbox writable (or creatable); each item says what is wrong."""
         result = CheckResult()
         try:
-            self._mapping = load_mapping(self.config.mapping)
-            result.add("mapping", True, f"{len(self._mapping.columns)} columns mapped")
+            self._mapping = _load(self.config.mapping)
+            result.add("mapping", True, f"{self._mapping.doc.mapping} v{self._mapping.doc.version}")
         except LockerhubError as exc:
             result.add("mapping", False, exc.render())
         result.add("inbox", *_readable_dir(self.config.inbox, "inbox", "LOCKERHUB_CSV_INBOX"))
@@ -124,6 +126,16 @@ class CsvConnector:
             counter += 1
         os.replace(path, target)
         return target
+
+
+def _load(path: Path) -> CompiledMapping:
+    mapping = load_mapping(path)
+    doc = mapping.doc
+    if doc.source.format != "csv" or doc.target != "shipment":
+        raise ConfigError("mapping for the csv connector", location=Location(file=str(path), line=1, column=1),
+                          expected="source format csv and target shipment",
+                          found=f"source format {doc.source.format} and target {doc.target}")
+    return mapping
 
 
 def _partial(name: str) -> bool:

@@ -42,6 +42,7 @@ import requests
 from pydantic import SecretStr
 
 from lockerhub.errors import AuthError, LockerhubError, TransientError
+from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub.model import AccessCode, Locker, Parcel, ParcelEvent, Reservation, ReservationKind, SizeClass
 from lockerhub.model.crosswalk import Crosswalk, load_crosswalk
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, VendorEvent
@@ -54,6 +55,15 @@ def _version() -> str:
         return version("lockerhub-simlocker")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
         return "0+unknown"
+
+
+REQUEST_MAPPINGS: dict[str, Path] = {"precheck": Path(__file__).with_name("requests") / "precheck.yaml"}
+
+
+@cache
+def request_mapping(name: str) -> CompiledMapping:
+    """Outbound mapping (canonical -> request JSON) for one API call, loaded once."""
+    return load_mapping(REQUEST_MAPPINGS[name])
 
 
 @cache
@@ -73,6 +83,7 @@ class SimlockerConnector:
         Capability.CANCEL, Capability.POLL_STATUS, Capability.ACCESS_CODES,
     })
     config_model = SimlockerConfig
+    request_mappings = REQUEST_MAPPINGS  # outbound mappings per API call (for `lockerhub mapping explain`)
 
     def __init__(self, config: SimlockerConfig) -> None:
         self.config = config
@@ -141,8 +152,10 @@ class SimlockerConnector:
         return [SizeClass.model_validate(item) for item in self.client.size_classes()]
 
     def precheck(self, locker_id: str, parcel: Parcel) -> list[str]:
-        body = {**parcel.dimensions.model_dump(), "weight_g": parcel.weight_g, "temperature": str(parcel.temperature)}
-        return list(self.client.precheck(locker_id, body))
+        result = request_mapping("precheck").map(parcel.model_dump(mode="json"))
+        if not result.ok:  # the canonical model guarantees these fields; a failure here is a mapping bug
+            raise result.errors[0]
+        return list(self.client.precheck(locker_id, result.value))
 
     # --- reservations -------------------------------------------------------------------------------------
 

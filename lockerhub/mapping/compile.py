@@ -46,6 +46,7 @@ class GroupStep:
     items: Callable[[Any], list[Any]]
     fields: tuple[FieldStep, ...]
     groups: tuple[GroupStep, ...]
+    setter: Callable[[dict[str, Any], Any], None]
 
     @property
     def steps(self) -> tuple[FieldStep | GroupStep, ...]:
@@ -108,7 +109,8 @@ def _compile_fields(fields: Mapping[str, Any], env: Env,
                 items: Callable[[Any], list[Any]] = lambda item: [item]  # noqa: E731
             else:
                 items = env.format.compile_repeat(rule.repeat, version=env.source_version)
-            groups.append(GroupStep(target, name, keys, items, *_compile_fields(rule.fields, env, f"{target}[].")))
+            groups.append(GroupStep(target, name, keys, items, *_compile_fields(rule.fields, env, f"{target}[]."),
+                                    setter(keys)))
         else:
             plain.append(FieldStep(target, name, keys, rule.build(env), rule, setter(keys), rule.default,
                                    rule.required))
@@ -226,10 +228,13 @@ class CompiledMapping:
             if value is not None:
                 step.setter(data, value)
         for group in groups:
+            items: list[Any] = []
             for index, sub in enumerate(group.items(item)):
                 target: dict[str, Any] = {}
                 self._run(group.fields, group.groups, sub, target, result, f"{prefix}{group.name}[{index}].", failed)
-                put(data, (*group.keys, index), target)
+                items.append(target)
+            if items:  # a loop with no iteration writes nothing (as the reference interpreter does)
+                group.setter(data, items)
 
     # -- errors and positions -----------------------------------------------------------------------------
     def locate(self, item: Any, op: Op) -> Location | None:

@@ -13,6 +13,7 @@ Positions:
 from __future__ import annotations
 
 import csv
+import operator
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ _INDEX = re.compile(r"#([1-9][0-9]*)")
 
 
 class CsvRow(dict[str, str | None]):
-    """One data row: header name -> trimmed cell (None when empty), plus where it came from."""
+    """One data row: header name -> trimmed cell (None when empty or absent), plus where it came from."""
 
     __slots__ = ("cells", "columns", "file", "header", "header_line", "last_line", "line", "problem", "raw")
 
@@ -35,6 +36,9 @@ class CsvRow(dict[str, str | None]):
         super().__init__(values)
         self.cells, self.header, self.header_line, self.columns = cells, header, header_line, columns
         self.file, self.line, self.last_line, self.raw, self.problem = file, line, last_line, raw, problem
+
+    def __missing__(self, key: str) -> None:  # a column the header does not have reads as no value
+        return None
 
 
 def _cell(text: str) -> str | None:
@@ -52,7 +56,7 @@ class CsvFormat:
             return lambda row: _cell(row.cells[index]) if index < len(row.cells) else None
         if path.startswith("#") or not path.strip():
             raise ValueError("a CSV header name or a 1-based cell index like #3")
-        return lambda row: row.get(path)
+        return operator.itemgetter(path)  # C-level lookup; absent columns read as None via __missing__
 
     def label(self, path: str) -> str:
         return f"cell {path}" if path.startswith("#") else f"column {path}"

@@ -106,3 +106,38 @@ def test_failed_replace_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch:
         write_status_files(tmp_path, [update(1, raw_code="OTHER")])
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_partner_status_mapping_through_the_connector(tmp_path: Path) -> None:
+    # A partner wants its own columns and status codes: an outbound mapping, no code change.
+    from lockerhub_csv import CsvConfig, CsvConnector
+
+    status = tmp_path / "status.yaml"
+    status.write_text(
+        "mapping: acme/status\nsource: {format: canonical}\ntarget: json\n"
+        "tables:\n  codes: {DEPOSITED: READY, COLLECTED: DELIVERED}\n"
+        "fields:\n  ref: shipment_reference\n  state: {op: lookup, of: event.status, table: codes}\n"
+        "  when: {op: datetime, of: event.occurred_at, format: iso, tz: UTC}\n",
+        "utf-8",
+    )
+    (tmp_path / "in").mkdir()
+    connector = CsvConnector(CsvConfig(inbox=tmp_path / "in", outbox=tmp_path / "out",
+                                       mapping=Path(writer.__file__).with_name("default_mapping.yaml"),
+                                       status_mapping=status))
+    [path] = connector.write_status([update(1), update(2, status="COLLECTED")])
+    assert path.read_text("utf-8").split("\n") == [
+        "ref,state,when",
+        "SHP-0001,READY,2025-01-02T10:00:01+01:00",
+        "SHP-0002,DELIVERED,2025-01-02T10:00:02+01:00",
+        "",
+    ]
+    assert connector.check().ok
+
+
+def test_status_mapping_must_be_outbound(tmp_path: Path) -> None:
+    from lockerhub.errors import ConfigError
+
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("mapping: a/b\nsource: {format: csv}\ntarget: json\nfields:\n  x: col\n", "utf-8")
+    with pytest.raises(ConfigError, match="expected source format canonical, target json"):
+        writer.status_mapping(wrong)

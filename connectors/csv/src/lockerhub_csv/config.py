@@ -7,7 +7,9 @@ Capabilities:
 Config (pydantic-settings; keyword arguments win over environment variables):
     ``inbox``      LOCKERHUB_CSV_INBOX      folder the TMS drops files into (must exist)
     ``outbox``     LOCKERHUB_CSV_OUTBOX     folder for status files (created on first write)
-    ``mapping``    LOCKERHUB_CSV_MAPPING    YAML column mapping (see ``default_mapping.yaml``)
+    ``mapping``    LOCKERHUB_CSV_MAPPING    shipment mapping, CSV -> canonical (see ``default_mapping.yaml``)
+    ``status_mapping`` LOCKERHUB_CSV_STATUS_MAPPING  status row mapping, canonical -> CSV (default
+                   ``status_default.yaml``)
     ``delimiter``  LOCKERHUB_CSV_DELIMITER  one character; unset = detect among ``,`` ``;`` TAB ``|``
     ``encoding``   LOCKERHUB_CSV_ENCODING   a Python codec name; unset = detect (UTF-8 BOM, UTF-8, cp1252, latin-1)
     ``file_glob``  LOCKERHUB_CSV_FILE_GLOB  which inbox files are pending (default ``*.csv``)
@@ -43,6 +45,7 @@ class CsvConfig(BaseSettings):
     inbox: Path
     outbox: Path
     mapping: Path
+    status_mapping: Path | None = None
     delimiter: str | None = None
     encoding: str | None = None
     file_glob: str = "*.csv"

@@ -37,7 +37,7 @@ from lockerhub_csv.config import CsvConfig
 from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub_csv.format import CsvFormat
 from lockerhub_csv.reader import read_records
-from lockerhub_csv.writer import write_status_files
+from lockerhub_csv.writer import status_mapping, write_status_files
 
 PARTIAL_SUFFIXES = (".part", ".tmp")
 
@@ -85,6 +85,12 @@ class CsvConnector:
             result.add("mapping", True, f"{self._mapping.doc.mapping} v{self._mapping.doc.version}")
         except LockerhubError as exc:
             result.add("mapping", False, exc.render())
+        if self.config.status_mapping is not None:
+            try:
+                status_mapping(self.config.status_mapping)
+                result.add("status mapping", True, str(self.config.status_mapping))
+            except LockerhubError as exc:
+                result.add("status mapping", False, exc.render())
         result.add("inbox", *_readable_dir(self.config.inbox, "inbox", "LOCKERHUB_CSV_INBOX"))
         result.add("outbox", *_writable_dir(self.config.outbox, "outbox", "LOCKERHUB_CSV_OUTBOX"))
         return result
@@ -97,7 +103,8 @@ class CsvConnector:
 
     def write_status(self, updates: Sequence[StatusUpdate]) -> list[Path]:
         """Status files written to the outbox; see :mod:`lockerhub_csv.writer`."""
-        return write_status_files(self.config.outbox, updates)
+        mapping = status_mapping(self.config.status_mapping) if self.config.status_mapping else None
+        return write_status_files(self.config.outbox, updates, mapping)
 
     def pending(self) -> list[Path]:
         """Files matching ``file_glob`` directly in the inbox, by name, skipping partially written ones."""

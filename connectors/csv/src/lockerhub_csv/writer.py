@@ -14,7 +14,9 @@ Capabilities:
     nothing.
 
 Config:
-    ``outbox`` (LOCKERHUB_CSV_OUTBOX); created when missing.
+    ``outbox`` (LOCKERHUB_CSV_OUTBOX); created when missing. ``status_mapping`` (LOCKERHUB_CSV_STATUS_MAPPING):
+    the outbound mapping from a status update to a row (default ``status_default.yaml`` beside this module, the
+    columns above); its field names are the columns.
 
 Limits/Pitfalls:
     - A TMS that picks up ``*`` rather than ``status_*.csv`` will also see the ``.status_*.tmp`` file of a write in
@@ -32,22 +34,36 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
+from lockerhub.errors import ConfigError, ErrorGroup, Location
+from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub.plugins.protocols import StatusUpdate
 
-COLUMNS = (
-    "sequence",
-    "partner",
-    "shipment_ref",
-    "parcel_id",
-    "status",
-    "reason",
-    "occurred_at",
-    "locker_id",
-    "source",
-    "raw_code",
-)
+DEFAULT_STATUS_MAPPING = Path(__file__).with_name("status_default.yaml")
+
+
+@cache
+def status_mapping(path: Path = DEFAULT_STATUS_MAPPING) -> CompiledMapping:
+    """An outbound mapping (``source: {format: canonical}``, ``target: json``) from a status update to one row;
+    its top-level field names are the file's columns, in order."""
+    mapping = load_mapping(path)
+    doc = mapping.doc
+    if doc.source.format != "canonical" or doc.target != "json" or mapping.groups:
+        raise ConfigError("status mapping for the csv connector", location=Location(file=str(path), line=1, column=1),
+                          expected="source format canonical, target json and no list groups",
+                          found=f"source format {doc.source.format}, target {doc.target}")
+    return mapping
+
+
+def columns(mapping: CompiledMapping) -> tuple[str, ...]:
+    return tuple(step.name for step in mapping.fields)
+
+
+COLUMNS = columns(status_mapping())
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -57,28 +73,24 @@ def status_file_name(partner: str, updates: Sequence[StatusUpdate]) -> str:
     return f"status_{safe}_{updates[0].sequence:08d}-{updates[-1].sequence:08d}.csv"
 
 
-def row(update: StatusUpdate) -> list[str]:
-    event = update.event
-    return [
-        str(update.sequence),
-        update.partner,
-        update.shipment_reference,
-        update.parcel_id,
-        str(event.status),
-        event.reason or "",
-        event.occurred_at.isoformat(),
-        event.locker_id or "",
-        event.source,
-        event.raw_code or "",
-    ]
+def row(update: StatusUpdate, mapping: CompiledMapping, names: tuple[str, ...]) -> list[str]:
+    source = {"partner": update.partner, "shipment_reference": update.shipment_reference,
+              "parcel_id": update.parcel_id, "sequence": update.sequence,
+              "event": update.event.model_dump(mode="json")}
+    result = mapping.map(source)
+    if not result.ok:
+        raise ErrorGroup(list(result.errors))
+    return ["" if result.value.get(name) is None else str(result.value[name]) for name in names]
 
 
-def render(updates: Sequence[StatusUpdate]) -> bytes:
+def render(updates: Sequence[StatusUpdate], mapping: CompiledMapping | None = None) -> bytes:
     """The file content: header plus one row per update, UTF-8, LF line endings."""
+    mapping = mapping or status_mapping()
+    names = columns(mapping)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(row(update) for update in updates)
+    writer.writerow(names)
+    writer.writerows(row(update, mapping, names) for update in updates)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -111,7 +123,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_status_files(outbox: Path, updates: Sequence[StatusUpdate]) -> list[Path]:
+def write_status_files(outbox: Path, updates: Sequence[StatusUpdate],
+                       mapping: CompiledMapping | None = None) -> list[Path]:
     """Write one status file per partner (in order of first appearance); return the paths written."""
     by_partner: dict[str, list[StatusUpdate]] = {}
     for update in updates:
@@ -122,5 +135,5 @@ def write_status_files(outbox: Path, updates: Sequence[StatusUpdate]) -> list[Pa
     written = []
     for partner, batch in by_partner.items():
         batch.sort(key=lambda u: u.sequence)
-        written.append(write_atomically(outbox / status_file_name(partner, batch), render(batch)))
+        written.append(write_atomically(outbox / status_file_name(partner, batch), render(batch, mapping)))
     return written

@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 
 from lockerhub.errors import Location, LockerhubError, MappingError
-from lockerhub.mapping.formats import get_format, parse_dotted
+from lockerhub.mapping.formats import get_format, get_keys, parse_dotted
 from lockerhub.mapping.model import Group, MappingDoc
 from lockerhub.mapping.ops._base import Env, MissingValue, Op
 from lockerhub.model import ParcelEvent, Shipment
@@ -142,15 +142,6 @@ class MapResult:
         return self._filled
 
 
-def _get_keys(node: Any, keys: tuple[str | int, ...]) -> Any:
-    for key in keys:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
-
-
 class CompiledMapping:
     """A mapping ready to run: one closure per field, built once."""
 
@@ -202,10 +193,10 @@ class CompiledMapping:
 
         def walk(fields: tuple[FieldStep, ...], groups: tuple[GroupStep, ...], node: Any, prefix: str) -> None:
             for step in fields:
-                if _get_keys(node, step.keys) is not None:
+                if get_keys(node, step.keys) is not None:
                     out[prefix + step.name] = step.op
             for group in groups:
-                for index, sub in enumerate(_get_keys(node, group.keys) or []):
+                for index, sub in enumerate(get_keys(node, group.keys) or []):
                     walk(group.fields, group.groups, sub, f"{prefix}{group.name}[{index}].")
 
         walk(self.fields, self.groups, data, "")

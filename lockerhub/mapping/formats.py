@@ -40,16 +40,18 @@ def parse_dotted(path: str) -> tuple[str | int, ...]:
     return tuple(keys)
 
 
+def get_keys(node: Any, keys: tuple[str | int, ...]) -> Any:
+    """The value at ``keys`` in nested dicts and lists, or None where the path does not exist."""
+    for key in keys:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
 def _get(keys: tuple[str | int, ...]) -> Callable[[Any], Any]:
-    def read(item: Any) -> Any:
-        node = item
-        for key in keys:
-            try:
-                node = node[key]
-            except (KeyError, IndexError, TypeError):
-                return None
-        return node
-    return read
+    return lambda item: get_keys(item, keys)
 
 
 class CanonicalFormat:

@@ -34,6 +34,8 @@ from pathlib import Path
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lockerhub.plugins.inbox import flat_glob
+
 DETECTABLE_DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -69,12 +71,7 @@ class CsvConfig(BaseSettings):
                 f"expected a Python codec name (utf-8, cp1250, cp1252, latin-1), found {value!r}"
             ) from None
 
-    @field_validator("file_glob")
-    @classmethod
-    def _flat_glob(cls, value: str) -> str:
-        if not value or "/" in value or "\\" in value or "**" in value:
-            raise ValueError(f"expected a file name pattern without folders, found {value!r}")
-        return value
+    _flat_glob = field_validator("file_glob")(flat_glob)
 
     @property
     def done_dir(self) -> Path:

@@ -13,18 +13,15 @@ Status crosswalk file:
     None: status files carry canonical statuses.
 
 Limits/Pitfalls:
-    - ``pending`` skips names starting with ``.`` and ending ``.part``/``.tmp``, which is how most uploaders
-      mark a file still being written. A TMS that writes in place under the final name can still be read half
-      written; ask the partner to upload under a temporary name and rename.
-    - ``archive`` checks for a free name and then uses ``os.replace``; two processes archiving the same name at
-      the same moment can overwrite each other. Run one inbox watcher per inbox.
+    - ``pending`` and ``archive`` are :mod:`lockerhub.plugins.inbox` (shared by the file connectors): names
+      starting with ``.`` or ending ``.part``/``.tmp`` are skipped as still being written; a TMS that writes in
+      place under the final name can still be read half written. Run one inbox watcher per inbox.
     - The mapping is loaded once per connector instance (on first ``read``); edit the file and create a new
       connector to pick changes up.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
@@ -32,14 +29,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lockerhub.errors import ConfigError, Location, LockerhubError
+from lockerhub.plugins.inbox import archive_file, pending_files, readable_dir, writable_dir
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord, StatusUpdate
 from lockerhub_csv.config import CsvConfig
 from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub_csv.format import CsvFormat
 from lockerhub_csv.reader import read_records
 from lockerhub_csv.writer import status_mapping, write_status_files
-
-PARTIAL_SUFFIXES = (".part", ".tmp")
 
 
 def _package_version() -> str:
@@ -91,8 +87,8 @@ class CsvConnector:
                 result.add("status mapping", True, str(self.config.status_mapping))
             except LockerhubError as exc:
                 result.add("status mapping", False, exc.render())
-        result.add("inbox", *_readable_dir(self.config.inbox, "inbox", "LOCKERHUB_CSV_INBOX"))
-        result.add("outbox", *_writable_dir(self.config.outbox, "outbox", "LOCKERHUB_CSV_OUTBOX"))
+        result.add("inbox", *readable_dir(self.config.inbox, "inbox", "LOCKERHUB_CSV_INBOX"))
+        result.add("outbox", *writable_dir(self.config.outbox, "outbox", "LOCKERHUB_CSV_OUTBOX"))
         return result
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
@@ -108,31 +104,11 @@ class CsvConnector:
 
     def pending(self) -> list[Path]:
         """Files matching ``file_glob`` directly in the inbox, by name, skipping partially written ones."""
-        inbox = self.config.inbox
-        if not inbox.is_dir():
-            raise ConfigError(
-                "inbox is not a folder",
-                location=Location(path="inbox"),
-                expected="an existing folder",
-                found=str(inbox),
-                hint="set LOCKERHUB_CSV_INBOX or the 'inbox' config key",
-            )
-        return sorted(
-            (p for p in inbox.glob(self.config.file_glob) if p.is_file() and not _partial(p.name)),
-            key=lambda p: p.name,
-        )
+        return pending_files(self.config.inbox, self.config.file_glob, env="LOCKERHUB_CSV_INBOX")
 
     def archive(self, path: Path, *, failed: bool) -> Path:
         """Move ``path`` to ``inbox/failed`` or ``inbox/done`` (a numeric suffix avoids overwriting)."""
-        folder = self.config.failed_dir if failed else self.config.done_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / path.name
-        counter = 1
-        while target.exists():
-            target = folder / f"{path.stem}.{counter}{path.suffix}"
-            counter += 1
-        os.replace(path, target)
-        return target
+        return archive_file(path, self.config.failed_dir if failed else self.config.done_dir)
 
 
 def _load(path: Path) -> CompiledMapping:
@@ -143,41 +119,3 @@ def _load(path: Path) -> CompiledMapping:
                           expected="source format csv and target shipment",
                           found=f"source format {doc.source.format} and target {doc.target}")
     return mapping
-
-
-def _partial(name: str) -> bool:
-    return name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES)
-
-
-def _hint(env: str, key: str) -> str:
-    return f"set {env} or the '{key}' config key"
-
-
-def _readable_dir(folder: Path, key: str, env: str) -> tuple[bool, str]:
-    if not folder.exists():
-        return False, f"{key} {folder} does not exist ({_hint(env, key)})"
-    if not folder.is_dir():
-        return False, f"{key} {folder} is not a folder ({_hint(env, key)})"
-    try:
-        with os.scandir(folder) as entries:
-            next(entries, None)
-    except OSError as exc:
-        return False, f"{key} {folder} cannot be listed: {exc.strerror or type(exc).__name__}"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return False, f"{key} {folder} is readable but not writable (processed files move to {key}/done, {key}/failed)"
-    return True, f"{key} {folder} is readable"
-
-
-def _writable_dir(folder: Path, key: str, env: str) -> tuple[bool, str]:
-    if folder.exists():
-        if not folder.is_dir():
-            return False, f"{key} {folder} is not a folder ({_hint(env, key)})"
-        if not os.access(folder, os.W_OK | os.X_OK):
-            return False, f"{key} {folder} is not writable"
-        return True, f"{key} {folder} is writable"
-    parent = folder.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        return False, f"{key} {folder} does not exist and cannot be created under {parent}"
-    return True, f"{key} {folder} does not exist yet; it will be created under {parent}"

@@ -21,12 +21,13 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 from lockerhub.errors import ErrorGroup, Location, LockerhubError, ParseError
-from lockerhub.mapping import CompiledMapping, MapResult
+from lockerhub.mapping import CompiledMapping
 from lockerhub.mapping.compile import FieldStep, GroupStep
+from lockerhub.plugins.lineage import MappedLineage
 from lockerhub.plugins.protocols import SourceRecord
 from lockerhub_csv.format import CsvFormat, CsvRow
 
@@ -48,27 +49,6 @@ def _columns(mapping: CompiledMapping) -> tuple[set[str], dict[str, None]]:
 
     visit(mapping.steps)
     return read, required
-
-
-class _Lineage(Mapping[str, Location]):
-    """Canonical path -> the cell that fed it; Locations are made only when looked at."""
-
-    def __init__(self, result: MapResult) -> None:
-        self._result = result
-
-    def __getitem__(self, key: str) -> Location:
-        op = self._result.filled[key]
-        location = self._result.mapping.locate(self._result.item, op)
-        if location is None:
-            raise KeyError(key)
-        return location
-
-    def __iter__(self) -> Iterator[str]:
-        filled = self._result.filled
-        return (k for k in filled if next(filled[k].paths(), None) is not None)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
 
 
 def check_header(row: CsvRow, mapping: CompiledMapping) -> None:
@@ -124,4 +104,4 @@ def read_records(path: str | Path, mapping: CompiledMapping, *, partner: str, en
         result = mapping.map(row, extra=extra)
         errors = tuple(sorted(result.errors, key=lambda e: (e.location.column or 0) if e.location else 0))
         yield SourceRecord(location=where, raw=row.raw, shipment=None if errors else result.value, errors=errors,
-                           lineage=_Lineage(result))
+                           lineage=MappedLineage(result))

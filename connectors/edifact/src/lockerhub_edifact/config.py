@@ -1,0 +1,53 @@
+"""Configuration of the EDIFACT connector.
+
+Capabilities:
+    Describes one inbox folder a TMS (or its VAN/AS2 gateway) drops EDIFACT files into, and the mapping that turns
+    each message into a canonical ``Shipment``.
+
+Config (pydantic-settings; keyword arguments win over environment variables):
+    ``inbox``      LOCKERHUB_EDIFACT_INBOX      folder the files arrive in (must exist)
+    ``mapping``    LOCKERHUB_EDIFACT_MAPPING    shipment mapping, ``source: {format: edifact}`` -> ``target: shipment``
+                   (e.g. ``mappings/acme-edifact/iftmin.yaml``)
+    ``file_glob``  LOCKERHUB_EDIFACT_FILE_GLOB  which inbox files are pending (default ``*.edi``)
+
+    Processed files move to ``<inbox>/done`` and ``<inbox>/failed``; both are created on demand.
+
+Status crosswalk file:
+    None yet (IFTSTA, CONTRL and APERAK writers come later).
+
+Limits/Pitfalls:
+    - Unknown keys are errors (``extra="forbid"``): a misspelt key is reported, never silently ignored.
+    - Delimiters and character sets come from each file's UNA and UNB: there is nothing to configure for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lockerhub.plugins.inbox import flat_glob
+
+
+class EdifactConfig(BaseSettings):
+    """Where EDIFACT files arrive and how their messages map to the canonical model."""
+
+    model_config = SettingsConfigDict(env_prefix="LOCKERHUB_EDIFACT_", extra="forbid")
+
+    inbox: Path
+    mapping: Path
+    file_glob: str = "*.edi"
+
+    @field_validator("file_glob")
+    @classmethod
+    def _flat_glob(cls, value: str) -> str:
+        return flat_glob(value)
+
+    @property
+    def done_dir(self) -> Path:
+        return self.inbox / "done"
+
+    @property
+    def failed_dir(self) -> Path:
+        return self.inbox / "failed"

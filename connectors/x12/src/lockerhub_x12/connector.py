@@ -1,0 +1,132 @@
+"""X12 connector: a trading partner drops X12 files (204 load tenders, ...) into an inbox; each transaction set
+becomes a canonical shipment through a mapping.
+
+Capabilities:
+    ``read`` (every transaction set of every interchange of a file -> one :class:`SourceRecord` each, with the
+    shipment or its errors), ``watch_inbox`` (``pending`` lists files ready to read, ``archive`` moves a processed
+    file to ``inbox/done`` or ``inbox/failed``). Kind ``tms-source``. Acknowledgements (997/999) and status messages
+    (214) are not written yet.
+
+    A record's ``location`` is its ST segment (``file:line:col (segment N ST)``) and ``raw`` the transaction set's
+    text from ST to SE. Envelope errors (SE01 count, ST02/SE02, GE01/GE02, IEA01/IEA02, missing trailers) are
+    attached to every transaction set they concern and such a set is not mapped; the other sets of the same file
+    are (see :mod:`lockerhub_x12.envelope`). Segments outside every interchange are one record holding the error.
+
+Config (:class:`~lockerhub_x12.config.X12Config`):
+    LOCKERHUB_X12_INBOX, LOCKERHUB_X12_MAPPING, LOCKERHUB_X12_FILE_GLOB.
+
+Status crosswalk file:
+    None yet (the 214 writer will bring one).
+
+Limits/Pitfalls:
+    - The mapping decides which transaction sets are read (``source.options.transaction_sets``); without it every
+      set is mapped with it, and a 997 dropped into a 204 inbox yields "required" errors instead of one clear one.
+    - ``pending`` and ``archive`` are :mod:`lockerhub.plugins.inbox`, shared with the other file connectors.
+    - The mapping is loaded once per connector instance (on first ``read``); create a new connector to pick up
+      changes.
+    - Memory is bounded by the largest interchange of a file, not by the file (interchanges are read one at a time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lockerhub.errors import ConfigError, Location, LockerhubError, errors_sorted
+from lockerhub.mapping import CompiledMapping, load_mapping
+from lockerhub.plugins.inbox import archive_file, pending_files, readable_dir
+from lockerhub.plugins.lineage import MappedLineage
+from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord
+from lockerhub_x12.config import X12Config
+from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
+
+
+def _package_version() -> str:
+    try:
+        return _dist_version("lockerhub-x12")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+        return "0.0.0"
+
+
+class X12Connector:
+    """Inbox of X12 files in; one shipment per transaction set."""
+
+    id: ClassVar[str] = "x12"
+    kind: ClassVar[ConnectorKind] = ConnectorKind.TMS_SOURCE
+    version: ClassVar[str] = _package_version()
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ, Capability.WATCH_INBOX})
+    config_model: ClassVar[type[X12Config]] = X12Config
+    source_format: ClassVar[type[X12Format]] = X12Format
+
+    def __init__(self, config: X12Config) -> None:
+        self.config = config
+        self._mapping: CompiledMapping | None = None
+
+    @classmethod
+    def spec(cls) -> dict[str, Any]:
+        """JSON Schema of the config."""
+        return cls.config_model.model_json_schema()
+
+    @property
+    def mapping(self) -> CompiledMapping:
+        """The shipment mapping (``source: {format: x12}``, ``target: shipment``), loaded on first use."""
+        if self._mapping is None:
+            self._mapping = _load(self.config.mapping)
+        return self._mapping
+
+    def check(self) -> CheckResult:
+        """Mapping valid and an X12 -> shipment mapping; inbox readable and writable."""
+        result = CheckResult()
+        try:
+            self._mapping = _load(self.config.mapping)
+            result.add("mapping", True, f"{self._mapping.doc.mapping} v{self._mapping.doc.version}")
+        except LockerhubError as exc:
+            result.add("mapping", False, exc.render())
+        result.add("inbox", *readable_dir(self.config.inbox, "inbox", "LOCKERHUB_X12_INBOX"))
+        return result
+
+    def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
+        """One SourceRecord per transaction set of ``path`` (per ``repeat`` item when the mapping has a top-level
+        ``repeat``), in file order; see the module docstring."""
+        if not partner:
+            raise ValueError("partner must be a non-empty trading partner id")
+        mapping = self.mapping
+        extra = {"partner": partner}
+        for record in mapping.format.read(Path(path), **mapping.doc.source.options):
+            where = _where(record)
+            if record.problem is not None:
+                yield SourceRecord(location=where, raw=record.raw, errors=tuple(record.errors))
+                continue
+            for result in mapping.map_document(record, extra=extra):
+                errors = tuple(errors_sorted(list(result.errors)))
+                yield SourceRecord(location=where, raw=record.raw, shipment=None if errors else result.value,
+                                   errors=errors, lineage=MappedLineage(result))
+
+    def pending(self) -> list[Path]:
+        """Files matching ``file_glob`` directly in the inbox, by name, skipping partially written ones."""
+        return pending_files(self.config.inbox, self.config.file_glob, env="LOCKERHUB_X12_INBOX")
+
+    def archive(self, path: Path, *, failed: bool) -> Path:
+        """Move ``path`` to ``inbox/failed`` or ``inbox/done`` (a numeric suffix avoids overwriting)."""
+        return archive_file(path, self.config.failed_dir if failed else self.config.done_dir)
+
+
+def _where(record: X12Transaction | X12Stray) -> Location:
+    if isinstance(record, X12Stray):
+        return record.problem.location or Location(file=record.file)
+    header = record.transaction.header
+    return Location(file=record.file, line=header.line, column=header.col,
+                    segment=f"segment {header.number} {header.tag}")
+
+
+def _load(path: Path) -> CompiledMapping:
+    mapping = load_mapping(path)
+    doc = mapping.doc
+    if doc.source.format != "x12" or doc.target != "shipment":
+        raise ConfigError("mapping for the x12 connector", location=Location(file=str(path), line=1, column=1),
+                          expected="source format x12 and target shipment",
+                          found=f"source format {doc.source.format} and target {doc.target}")
+    return mapping

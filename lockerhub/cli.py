@@ -28,6 +28,8 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(schema_app, name="schema")
 app.add_typer(mapping_app, name="mapping")
+edi_app = typer.Typer(no_args_is_help=True, help="EDI files (X12, EDIFACT): parse and validate.")
+app.add_typer(edi_app, name="edi")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -481,6 +483,89 @@ def simulate(
                 time.sleep(1)
         except KeyboardInterrupt:
             console.print("stopped")
+
+
+# --------------------------------------------------------------------------- edi
+
+
+def _edi_connector(file: Path) -> type:
+    """The connector for an EDI file's syntax, sniffed from its first bytes (ISA -> x12, UNA/UNB -> edifact)."""
+    from lockerhub.errors import Location, ParseError
+    from lockerhub.plugins.registry import registry
+
+    try:
+        with file.open("rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        raise ParseError("cannot read file", location=Location(file=str(file)), found=exc.strerror) from None
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    syntax = "x12" if text.startswith(b"ISA") else "edifact" if text.startswith((b"UNA", b"UNB")) else None
+    if syntax is None:
+        raise ParseError("not an EDI file", location=Location(file=str(file), line=1, column=1),
+                         expected="ISA (X12), UNA or UNB (EDIFACT)", found=repr(text[:3].decode("latin-1")))
+    return registry().load(syntax)
+
+
+@edi_app.command("validate")
+def edi_validate(
+    files: Annotated[list[Path], typer.Argument(help="X12 or EDIFACT files.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check syntax and envelopes (control numbers, counts, trailers); print every error; exit 1 if any.
+
+    Example: [bold]lockerhub edi validate inbox/acme_204.edi[/bold]
+    """
+    found: dict[str, list[str]] = {}
+    for file in files:
+        errors = _edi_connector(file).validate_file(file)  # type: ignore[attr-defined]
+        found[str(file)] = [e.render() for e in errors]
+    if as_json:
+        _print_json([{"file": f, "ok": not e, "errors": e} for f, e in found.items()])
+    else:
+        for file, lines in found.items():
+            if not lines:
+                console.print(f"ok {file}", markup=False, highlight=False)
+            for line in lines:
+                err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if any(found.values()):
+        raise typer.Exit(1)
+
+
+@edi_app.command("parse")
+def edi_parse(
+    file: Annotated[Path, typer.Argument(help="An X12 or EDIFACT file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a file as its tree: interchanges, groups, transaction sets/messages and segments.
+
+    Example: [bold]lockerhub edi parse inbox/acme_204.edi --json[/bold]
+    """
+    from lockerhub_edi.describe import document_dict
+    from rich.tree import Tree
+
+    interchanges, errors = _edi_connector(file).parse_file(file)  # type: ignore[attr-defined]
+    tree = document_dict(interchanges)
+    if as_json:
+        _print_json({"file": str(file), "interchanges": tree, "errors": [e.render() for e in errors]})
+    else:
+        root = Tree(str(file))
+        for interchange in tree:
+            node = root.add(f"{interchange['header']['tag']} {_elements(interchange['header'])}")
+            for group in interchange["groups"]:
+                branch = node.add(f"{group['header']['tag']} {_elements(group['header'])}") if group["header"] else node
+                for t in group["transactions"]:
+                    leaf = branch.add(f"{t['kind']} {t['control']} ({len(t['segments'])} segments)")
+                    for seg in t["segments"]:
+                        leaf.add(f"{seg['number']:>5}  {seg['tag']} {_elements(seg)}", highlight=False)
+        console.print(root)
+        for e in errors:
+            err_console.print(e.render(), markup=False, highlight=False, soft_wrap=True)
+    if errors:
+        raise typer.Exit(1)
+
+
+def _elements(segment: dict[str, Any]) -> str:
+    return " | ".join(":".join(e) if isinstance(e, list) else e for e in segment["elements"])
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from lockerhub.errors import ConfigError, Location, LockerhubError
 from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub.plugins.inbox import archive_file, pending_files, readable_dir
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord
+from lockerhub_edifact import envelope
 from lockerhub_edifact.config import EdifactConfig
 from lockerhub_edifact.format import EdifactFormat
 from lockerhub_edifact.reader import read_records
@@ -59,6 +60,18 @@ class EdifactConnector:
     def __init__(self, config: EdifactConfig) -> None:
         self.config = config
         self._mapping: CompiledMapping | None = None
+
+    @classmethod
+    def parse_file(cls, path: Path) -> tuple[list[Any], list[Any]]:
+        """(interchanges, errors) of a whole file, for ``lockerhub edi parse``."""
+        document = envelope.parse(Path(path).read_bytes(), file=str(path))
+        return list(document.interchanges), list(document.errors)
+
+    @classmethod
+    def validate_file(cls, path: Path) -> list[Any]:
+        """Every syntax and envelope error of a file (streamed, bounded memory), for ``lockerhub edi validate``."""
+        with Path(path).open("rb") as stream:
+            return list(envelope.validate(stream, file=str(path)))
 
     @classmethod
     def spec(cls) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub.plugins.inbox import archive_file, pending_files, readable_dir
 from lockerhub.plugins.lineage import MappedLineage
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord
+from lockerhub_x12 import envelope
 from lockerhub_x12.config import X12Config
 from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
 
@@ -64,6 +65,17 @@ class X12Connector:
     def __init__(self, config: X12Config) -> None:
         self.config = config
         self._mapping: CompiledMapping | None = None
+
+    @classmethod
+    def parse_file(cls, path: Path) -> tuple[list[Any], list[Any]]:
+        """(interchanges, errors) of a whole file, for ``lockerhub edi parse``."""
+        document = envelope.parse_file(path)
+        return list(document.interchanges), list(document.errors)
+
+    @classmethod
+    def validate_file(cls, path: Path) -> list[Any]:
+        """Every syntax and envelope error of a file (streamed, bounded memory), for ``lockerhub edi validate``."""
+        return list(envelope.validate_file(path))
 
     @classmethod
     def spec(cls) -> dict[str, Any]:

@@ -26,13 +26,15 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
     return best
 
 
-def report(title: str, rows: list[tuple[str, float, int]], result: dict[str, float | int | str]) -> None:
-    """rows: (name, seconds, items). Prints a table, then ``RESULT key=value ...``."""
+def report(title: str, rows: list[tuple[str, float, int]], result: dict[str, float | int | str], *,
+           unit: str = "items/s", scale: float = 1.0) -> None:
+    """rows: (name, seconds, items). Prints a table (rate = items / seconds / scale), then ``RESULT key=value``."""
     table = Table(title=title)
     table.add_column("implementation")
     table.add_column("seconds", justify="right")
-    table.add_column("items/s", justify="right")
+    table.add_column(unit, justify="right")
     for name, seconds, items in rows:
-        table.add_row(name, f"{seconds:.4f}", f"{items / seconds:,.0f}")
+        table.add_row(name, f"{seconds:.4f}", f"{items / seconds / scale:,.1f}" if scale != 1 else
+                      f"{items / seconds:,.0f}")
     Console().print(table)
     print("RESULT " + " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()))

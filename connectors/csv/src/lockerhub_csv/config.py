@@ -32,21 +32,19 @@ import codecs
 from pathlib import Path
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from lockerhub.plugins.inbox import flat_glob
+from lockerhub.plugins.filedrop import FileDropConfig
 
 DETECTABLE_DELIMITERS = (",", ";", "\t", "|")
 
 
-class CsvConfig(BaseSettings):
+class CsvConfig(FileDropConfig):
     """Where CSV drops arrive, where status files go, and how columns map to the canonical model."""
 
     model_config = SettingsConfigDict(env_prefix="LOCKERHUB_CSV_", extra="forbid")
 
-    inbox: Path
     outbox: Path
-    mapping: Path
     status_mapping: Path | None = None
     delimiter: str | None = None
     encoding: str | None = None
@@ -71,12 +69,3 @@ class CsvConfig(BaseSettings):
                 f"expected a Python codec name (utf-8, cp1250, cp1252, latin-1), found {value!r}"
             ) from None
 
-    _flat_glob = field_validator("file_glob")(flat_glob)
-
-    @property
-    def done_dir(self) -> Path:
-        return self.inbox / "done"
-
-    @property
-    def failed_dir(self) -> Path:
-        return self.inbox / "failed"

@@ -26,13 +26,13 @@ from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from lockerhub.errors import ConfigError, Location, LockerhubError
-from lockerhub.plugins.inbox import archive_file, pending_files, readable_dir, writable_dir
+from lockerhub.errors import LockerhubError
+from lockerhub.plugins.filedrop import FileDropSource
+from lockerhub.plugins.inbox import writable_dir
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord, StatusUpdate
 from lockerhub_csv.config import CsvConfig
-from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub_csv.format import CsvFormat
 from lockerhub_csv.reader import read_records
 from lockerhub_csv.writer import status_mapping, write_status_files
@@ -45,7 +45,7 @@ def _package_version() -> str:
         return "0.0.0"
 
 
-class CsvConnector:
+class CsvConnector(FileDropSource):
     """Inbox of CSV shipment files in, outbox of CSV status files out."""
 
     id: ClassVar[str] = "csv"
@@ -57,39 +57,15 @@ class CsvConnector:
     config_model: ClassVar[type[CsvConfig]] = CsvConfig
     source_format: ClassVar[type[CsvFormat]] = CsvFormat
 
-    def __init__(self, config: CsvConfig) -> None:
-        self.config = config
-        self._mapping: CompiledMapping | None = None
-
-    @classmethod
-    def spec(cls) -> dict[str, Any]:
-        """JSON Schema of the config."""
-        return cls.config_model.model_json_schema()
-
-    @property
-    def mapping(self) -> CompiledMapping:
-        """The shipment mapping (``source: {format: csv}``, ``target: shipment``), loaded on first use."""
-        if self._mapping is None:
-            self._mapping = _load(self.config.mapping)
-        return self._mapping
-
-    def check(self) -> CheckResult:
-        """Mapping valid, inbox readable, outbox writable (or creatable); each item says what is wrong."""
-        result = CheckResult()
-        try:
-            self._mapping = _load(self.config.mapping)
-            result.add("mapping", True, f"{self._mapping.doc.mapping} v{self._mapping.doc.version}")
-        except LockerhubError as exc:
-            result.add("mapping", False, exc.render())
+    def extra_checks(self, result: CheckResult) -> None:
+        """The status mapping (when set) loads; the outbox is writable or can be created."""
         if self.config.status_mapping is not None:
             try:
                 status_mapping(self.config.status_mapping)
                 result.add("status mapping", True, str(self.config.status_mapping))
             except LockerhubError as exc:
                 result.add("status mapping", False, exc.render())
-        result.add("inbox", *readable_dir(self.config.inbox, "inbox", "LOCKERHUB_CSV_INBOX"))
         result.add("outbox", *writable_dir(self.config.outbox, "outbox", "LOCKERHUB_CSV_OUTBOX"))
-        return result
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per data row of ``path``; see :mod:`lockerhub_csv.reader`."""
@@ -102,20 +78,4 @@ class CsvConnector:
         mapping = status_mapping(self.config.status_mapping) if self.config.status_mapping else None
         return write_status_files(self.config.outbox, updates, mapping)
 
-    def pending(self) -> list[Path]:
-        """Files matching ``file_glob`` directly in the inbox, by name, skipping partially written ones."""
-        return pending_files(self.config.inbox, self.config.file_glob, env="LOCKERHUB_CSV_INBOX")
 
-    def archive(self, path: Path, *, failed: bool) -> Path:
-        """Move ``path`` to ``inbox/failed`` or ``inbox/done`` (a numeric suffix avoids overwriting)."""
-        return archive_file(path, self.config.failed_dir if failed else self.config.done_dir)
-
-
-def _load(path: Path) -> CompiledMapping:
-    mapping = load_mapping(path)
-    doc = mapping.doc
-    if doc.source.format != "csv" or doc.target != "shipment":
-        raise ConfigError("mapping for the csv connector", location=Location(file=str(path), line=1, column=1),
-                          expected="source format csv and target shipment",
-                          found=f"source format {doc.source.format} and target {doc.target}")
-    return mapping

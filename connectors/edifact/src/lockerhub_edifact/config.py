@@ -22,32 +22,14 @@ Limits/Pitfalls:
 
 from __future__ import annotations
 
-from pathlib import Path
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from lockerhub.plugins.inbox import flat_glob
+from lockerhub.plugins.filedrop import FileDropConfig
 
 
-class EdifactConfig(BaseSettings):
+class EdifactConfig(FileDropConfig):
     """Where EDIFACT files arrive and how their messages map to the canonical model."""
 
     model_config = SettingsConfigDict(env_prefix="LOCKERHUB_EDIFACT_", extra="forbid")
 
-    inbox: Path
-    mapping: Path
     file_glob: str = "*.edi"
-
-    @field_validator("file_glob")
-    @classmethod
-    def _flat_glob(cls, value: str) -> str:
-        return flat_glob(value)
-
-    @property
-    def done_dir(self) -> Path:
-        return self.inbox / "done"
-
-    @property
-    def failed_dir(self) -> Path:
-        return self.inbox / "failed"

@@ -30,10 +30,8 @@ from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lockerhub.errors import ConfigError, Location, LockerhubError
-from lockerhub.mapping import CompiledMapping, load_mapping
-from lockerhub.plugins.inbox import archive_file, pending_files, readable_dir
-from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord
+from lockerhub.plugins.filedrop import FileDropSource
+from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
 from lockerhub_edifact import envelope
 from lockerhub_edifact.config import EdifactConfig
 from lockerhub_edifact.format import EdifactFormat
@@ -47,7 +45,7 @@ def _package_version() -> str:
         return "0.0.0"
 
 
-class EdifactConnector:
+class EdifactConnector(FileDropSource):
     """Inbox of EDIFACT files in; one canonical shipment per message."""
 
     id: ClassVar[str] = "edifact"
@@ -56,10 +54,6 @@ class EdifactConnector:
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ, Capability.WATCH_INBOX})
     config_model: ClassVar[type[EdifactConfig]] = EdifactConfig
     source_format: ClassVar[type[EdifactFormat]] = EdifactFormat
-
-    def __init__(self, config: EdifactConfig) -> None:
-        self.config = config
-        self._mapping: CompiledMapping | None = None
 
     @classmethod
     def parse_file(cls, path: Path) -> tuple[list[Any], list[Any]]:
@@ -73,47 +67,8 @@ class EdifactConnector:
         with Path(path).open("rb") as stream:
             return list(envelope.validate(stream, file=str(path)))
 
-    @classmethod
-    def spec(cls) -> dict[str, Any]:
-        """JSON Schema of the config."""
-        return cls.config_model.model_json_schema()
-
-    @property
-    def mapping(self) -> CompiledMapping:
-        """The shipment mapping (``source: {format: edifact}``, ``target: shipment``), loaded on first use."""
-        if self._mapping is None:
-            self._mapping = _load(self.config.mapping)
-        return self._mapping
-
-    def check(self) -> CheckResult:
-        """Mapping valid and inbox usable; each item says what is wrong."""
-        result = CheckResult()
-        try:
-            self._mapping = _load(self.config.mapping)
-            result.add("mapping", True, f"{self._mapping.doc.mapping} v{self._mapping.doc.version}")
-        except LockerhubError as exc:
-            result.add("mapping", False, exc.render())
-        result.add("inbox", *readable_dir(self.config.inbox, "inbox", "LOCKERHUB_EDIFACT_INBOX"))
-        return result
-
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per message of ``path``; see :mod:`lockerhub_edifact.reader`."""
         yield from read_records(path, self.mapping, partner=partner)
 
-    def pending(self) -> list[Path]:
-        """Files matching ``file_glob`` directly in the inbox, by name, skipping partially written ones."""
-        return pending_files(self.config.inbox, self.config.file_glob, env="LOCKERHUB_EDIFACT_INBOX")
 
-    def archive(self, path: Path, *, failed: bool) -> Path:
-        """Move ``path`` to ``inbox/failed`` or ``inbox/done`` (a numeric suffix avoids overwriting)."""
-        return archive_file(path, self.config.failed_dir if failed else self.config.done_dir)
-
-
-def _load(path: Path) -> CompiledMapping:
-    mapping = load_mapping(path)
-    doc = mapping.doc
-    if doc.source.format != "edifact" or doc.target != "shipment":
-        raise ConfigError("mapping for the edifact connector", location=Location(file=str(path), line=1, column=1),
-                          expected="source format edifact and target shipment",
-                          found=f"source format {doc.source.format} and target {doc.target}")
-    return mapping

@@ -13,29 +13,14 @@ Config (pydantic-settings; keyword arguments win over environment variables):
 
 from __future__ import annotations
 
-from pathlib import Path
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from lockerhub.plugins.inbox import flat_glob
+from lockerhub.plugins.filedrop import FileDropConfig
 
 
-class X12Config(BaseSettings):
+class X12Config(FileDropConfig):
     """Where X12 files arrive and how their transaction sets map to the canonical model."""
 
     model_config = SettingsConfigDict(env_prefix="LOCKERHUB_X12_", extra="forbid")
 
-    inbox: Path
-    mapping: Path
     file_glob: str = "*.edi"
-
-    _flat_glob = field_validator("file_glob")(flat_glob)
-
-    @property
-    def done_dir(self) -> Path:
-        return self.inbox / "done"
-
-    @property
-    def failed_dir(self) -> Path:
-        return self.inbox / "failed"

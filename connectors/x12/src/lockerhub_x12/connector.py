@@ -35,11 +35,10 @@ from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lockerhub.errors import ConfigError, Location, LockerhubError, errors_sorted
-from lockerhub.mapping import CompiledMapping, load_mapping
-from lockerhub.plugins.inbox import archive_file, pending_files, readable_dir
+from lockerhub.errors import Location, errors_sorted
+from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.lineage import MappedLineage
-from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord
+from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
 from lockerhub_x12 import envelope
 from lockerhub_x12.config import X12Config
 from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
@@ -52,7 +51,7 @@ def _package_version() -> str:
         return "0.0.0"
 
 
-class X12Connector:
+class X12Connector(FileDropSource):
     """Inbox of X12 files in; one shipment per transaction set."""
 
     id: ClassVar[str] = "x12"
@@ -61,10 +60,6 @@ class X12Connector:
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ, Capability.WATCH_INBOX})
     config_model: ClassVar[type[X12Config]] = X12Config
     source_format: ClassVar[type[X12Format]] = X12Format
-
-    def __init__(self, config: X12Config) -> None:
-        self.config = config
-        self._mapping: CompiledMapping | None = None
 
     @classmethod
     def parse_file(cls, path: Path) -> tuple[list[Any], list[Any]]:
@@ -76,29 +71,6 @@ class X12Connector:
     def validate_file(cls, path: Path) -> list[Any]:
         """Every syntax and envelope error of a file (streamed, bounded memory), for ``lockerhub edi validate``."""
         return list(envelope.validate_file(path))
-
-    @classmethod
-    def spec(cls) -> dict[str, Any]:
-        """JSON Schema of the config."""
-        return cls.config_model.model_json_schema()
-
-    @property
-    def mapping(self) -> CompiledMapping:
-        """The shipment mapping (``source: {format: x12}``, ``target: shipment``), loaded on first use."""
-        if self._mapping is None:
-            self._mapping = _load(self.config.mapping)
-        return self._mapping
-
-    def check(self) -> CheckResult:
-        """Mapping valid and an X12 -> shipment mapping; inbox readable and writable."""
-        result = CheckResult()
-        try:
-            self._mapping = _load(self.config.mapping)
-            result.add("mapping", True, f"{self._mapping.doc.mapping} v{self._mapping.doc.version}")
-        except LockerhubError as exc:
-            result.add("mapping", False, exc.render())
-        result.add("inbox", *readable_dir(self.config.inbox, "inbox", "LOCKERHUB_X12_INBOX"))
-        return result
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per transaction set of ``path`` (per ``repeat`` item when the mapping has a top-level
@@ -117,14 +89,6 @@ class X12Connector:
                 yield SourceRecord(location=where, raw=record.raw, shipment=None if errors else result.value,
                                    errors=errors, lineage=MappedLineage(result))
 
-    def pending(self) -> list[Path]:
-        """Files matching ``file_glob`` directly in the inbox, by name, skipping partially written ones."""
-        return pending_files(self.config.inbox, self.config.file_glob, env="LOCKERHUB_X12_INBOX")
-
-    def archive(self, path: Path, *, failed: bool) -> Path:
-        """Move ``path`` to ``inbox/failed`` or ``inbox/done`` (a numeric suffix avoids overwriting)."""
-        return archive_file(path, self.config.failed_dir if failed else self.config.done_dir)
-
 
 def _where(record: X12Transaction | X12Stray) -> Location:
     if isinstance(record, X12Stray):
@@ -133,12 +97,3 @@ def _where(record: X12Transaction | X12Stray) -> Location:
     return Location(file=record.file, line=header.line, column=header.col,
                     segment=f"segment {header.number} {header.tag}")
 
-
-def _load(path: Path) -> CompiledMapping:
-    mapping = load_mapping(path)
-    doc = mapping.doc
-    if doc.source.format != "x12" or doc.target != "shipment":
-        raise ConfigError("mapping for the x12 connector", location=Location(file=str(path), line=1, column=1),
-                          expected="source format x12 and target shipment",
-                          found=f"source format {doc.source.format} and target {doc.target}")
-    return mapping

@@ -16,25 +16,15 @@ Issue targets: >= 10x pydifact, >= 5x pyx12, within 3x of the split floor (token
 from __future__ import annotations
 
 import io
-import time
 import warnings
 from collections.abc import Callable
 
 from benchmarks._edi_samples import edifact_file, x12_file
-from benchmarks._harness import args, report
+from benchmarks._harness import args, best_of, report
 from lockerhub_edifact import envelope as edifact_envelope
 from lockerhub_edifact.tokenizer import iter_segments as edifact_segments
 from lockerhub_x12 import envelope as x12_envelope
 from lockerhub_x12.tokenizer import iter_segments as x12_segments
-
-
-def _time(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _drain(iterator: object) -> int:
@@ -83,7 +73,7 @@ def main() -> None:
     rate: dict[str, float] = {}
 
     def run(name: str, fn: Callable[[], object], size: int) -> None:
-        seconds = _time(fn, repeat)
+        seconds = best_of(fn, repeat)
         rows.append((f"{name} ({size / 1e6:.0f} MB)", seconds, size))
         rate[name] = size / seconds / 1e6
 

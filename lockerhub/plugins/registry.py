@@ -12,7 +12,8 @@ import difflib
 import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points
+from importlib.metadata import version as _dist_version
 
 from pydantic import BaseModel
 
@@ -27,6 +28,14 @@ from lockerhub.plugins.protocols import (
 )
 
 GROUP = "lockerhub.connectors"
+
+
+def package_version(distribution: str) -> str:
+    """A plugin's ``version`` attribute: its distribution's version (``0.0.0`` when run from bare sources)."""
+    try:
+        return _dist_version(distribution)
+    except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+        return "0.0.0"
 
 
 @dataclass(frozen=True, slots=True)

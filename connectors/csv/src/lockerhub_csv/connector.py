@@ -23,8 +23,6 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,17 +30,11 @@ from lockerhub.errors import LockerhubError
 from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.inbox import writable_dir
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, SourceRecord, StatusUpdate
+from lockerhub.plugins.registry import package_version
 from lockerhub_csv.config import CsvConfig
 from lockerhub_csv.format import CsvFormat
 from lockerhub_csv.reader import read_records
 from lockerhub_csv.writer import status_mapping, write_status_files
-
-
-def _package_version() -> str:
-    try:
-        return _dist_version("lockerhub-csv")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
-        return "0.0.0"
 
 
 class CsvConnector(FileDropSource):
@@ -50,7 +42,7 @@ class CsvConnector(FileDropSource):
 
     id: ClassVar[str] = "csv"
     kind: ClassVar[ConnectorKind] = ConnectorKind.TMS
-    version: ClassVar[str] = _package_version()
+    version: ClassVar[str] = package_version("lockerhub-csv")
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS}
     )

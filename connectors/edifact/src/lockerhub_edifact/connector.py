@@ -25,24 +25,16 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any, ClassVar
 
 from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
+from lockerhub.plugins.registry import package_version
 from lockerhub_edifact import envelope
 from lockerhub_edifact.config import EdifactConfig
 from lockerhub_edifact.format import EdifactFormat
 from lockerhub_edifact.reader import read_records
-
-
-def _package_version() -> str:
-    try:
-        return _dist_version("lockerhub-edifact")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
-        return "0.0.0"
 
 
 class EdifactConnector(FileDropSource):
@@ -50,7 +42,7 @@ class EdifactConnector(FileDropSource):
 
     id: ClassVar[str] = "edifact"
     kind: ClassVar[ConnectorKind] = ConnectorKind.TMS_SOURCE
-    version: ClassVar[str] = _package_version()
+    version: ClassVar[str] = package_version("lockerhub-edifact")
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ, Capability.WATCH_INBOX})
     config_model: ClassVar[type[EdifactConfig]] = EdifactConfig
     source_format: ClassVar[type[EdifactFormat]] = EdifactFormat

@@ -39,8 +39,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lockerhub.errors import Location, errors_sorted
 from lockerhub_edi import Delimiters, EdiError, Group, Interchange, Segment, Transaction
+
+from lockerhub.errors import Location, errors_sorted
 from lockerhub_edifact.tokenizer import DEFAULT_DELIMITERS, SegmentReader, Source, una_text
 
 

@@ -56,8 +56,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lockerhub.errors import ConfigError, Location
 from lockerhub_edi import Segment
+
+from lockerhub.errors import ConfigError, Location
 from lockerhub_edifact.directory import SERVICE_TAGS, VERSIONS, directory
 from lockerhub_edifact.envelope import EdifactMessage, Stray, iter_messages
 

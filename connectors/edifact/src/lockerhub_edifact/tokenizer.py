@@ -53,8 +53,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from lockerhub.errors import Location
 from lockerhub_edi import Delimiters, EdiError, Segment
+
+from lockerhub.errors import Location
 
 CHUNK_SIZE = 1 << 20
 MAX_SEGMENT = 1 << 20

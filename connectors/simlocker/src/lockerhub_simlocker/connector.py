@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -46,16 +45,9 @@ from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub.model import AccessCode, Locker, Parcel, ParcelEvent, Reservation, ReservationKind, SizeClass
 from lockerhub.model.crosswalk import Crosswalk, load_crosswalk
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, VendorEvent
+from lockerhub.plugins.registry import package_version
 from lockerhub_simlocker.client import SimlockerClient
 from lockerhub_simlocker.config import ENV_PREFIX, SimlockerConfig
-
-
-def _version() -> str:
-    try:
-        return version("lockerhub-simlocker")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
-        return "0+unknown"
-
 
 REQUEST_MAPPINGS: dict[str, Path] = {"precheck": Path(__file__).with_name("requests") / "precheck.yaml"}
 
@@ -77,7 +69,7 @@ class SimlockerConnector:
 
     id = "simlocker"
     kind = ConnectorKind.LOCKER_VENDOR
-    version = _version()
+    version = package_version("lockerhub-simlocker")
     capabilities = frozenset({
         Capability.LIST_LOCKERS, Capability.PRECHECK, Capability.SOFT_RESERVE, Capability.HARD_BOOK,
         Capability.CANCEL, Capability.POLL_STATUS, Capability.ACCESS_CODES,

@@ -30,8 +30,6 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,16 +37,10 @@ from lockerhub.errors import Location, errors_sorted
 from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.lineage import MappedLineage
 from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
+from lockerhub.plugins.registry import package_version
 from lockerhub_x12 import envelope
 from lockerhub_x12.config import X12Config
 from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
-
-
-def _package_version() -> str:
-    try:
-        return _dist_version("lockerhub-x12")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
-        return "0.0.0"
 
 
 class X12Connector(FileDropSource):
@@ -56,7 +48,7 @@ class X12Connector(FileDropSource):
 
     id: ClassVar[str] = "x12"
     kind: ClassVar[ConnectorKind] = ConnectorKind.TMS_SOURCE
-    version: ClassVar[str] = _package_version()
+    version: ClassVar[str] = package_version("lockerhub-x12")
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ, Capability.WATCH_INBOX})
     config_model: ClassVar[type[X12Config]] = X12Config
     source_format: ClassVar[type[X12Format]] = X12Format

@@ -29,7 +29,8 @@ class RunResult:
     def as_dict(self) -> dict[str, Any]:
         return {"ingested": [asdict(r) for r in self.ingested], "booking": asdict(self.booking),
                 "sync": asdict(self.sync),
-                "relay": {"published": self.relay.published, "files": [str(p) for p in self.relay.files]}}
+                "relay": {"published": self.relay.published, "files": [str(p) for p in self.relay.files],
+                          "waiting": self.relay.waiting}}
 
     def print(self, console: Console) -> None:
         table = Table(title="lockerhub run")
@@ -44,7 +45,9 @@ class RunResult:
                               f"{b.quarantined} quarantined")
         s = self.sync
         table.add_row("sync", f"{s.polled} polled, {s.applied} applied, {s.stale} stale, {s.quarantined} quarantined")
-        table.add_row("relay", f"{self.relay.published} message(s) in {len(self.relay.files)} file(s)")
+        waiting = ", ".join(f"{p}: {n}" for p, n in sorted(self.relay.waiting.items()))
+        table.add_row("relay", f"{self.relay.published} message(s) in {len(self.relay.files)} file(s)"
+                               + (f"; kept for partners without a status sink ({waiting})" if waiting else ""))
         console.print(table)
 
 

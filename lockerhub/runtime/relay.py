@@ -1,6 +1,7 @@
 """Outbox relay: publish pending status messages to each partner's TMS sink, then mark them published.
 
-The sink writes deterministic, atomically replaced files named after the message sequence numbers, so a crash
+Partners whose connector has no ``write_status`` capability keep their messages in the outbox (counted in the
+report) until it has one. The sink writes deterministic, atomically replaced files named after the message sequence numbers, so a crash
 between writing and marking only rewrites the same file on the next run (at-least-once, idempotent effect).
 """
 
@@ -9,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lockerhub.model import ParcelEvent
-from lockerhub.plugins.protocols import StatusUpdate
+from lockerhub.plugins.protocols import Capability, StatusUpdate
 from lockerhub.runtime.hub import Hub
 from lockerhub.store import OutboxRow
 
@@ -21,12 +22,21 @@ from lockerhub.store import OutboxRow
 class RelayReport:
     published: int = 0
     files: list[Path] = field(default_factory=list)
+    waiting: dict[str, int] = field(default_factory=dict)  # partner -> messages kept for lack of a status sink
 
 
 def relay_outbox(hub: Hub, *, batch: int = 5000) -> RelayReport:
     report = RelayReport()
     for partner in hub.config.hub.partners:
         sink = hub.partner(partner)
+        if Capability.WRITE_STATUS not in type(sink).capabilities:
+            # The partner's connector cannot send status (yet): keep the messages in the outbox, count them.
+            with hub.store.transaction() as s:
+                waiting = s.scalar(select(func.count()).select_from(OutboxRow).where(
+                    OutboxRow.destination == partner, OutboxRow.published_at.is_(None)))
+            if waiting:
+                report.waiting[partner] = int(waiting)
+            continue
         while True:
             with hub.store.transaction() as s:
                 rows = list(s.scalars(

@@ -1,0 +1,51 @@
+"""EDI partners in the pilot: a 204 and an IFTMIN go through `lockerhub run` beside the CSV partner."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_204_booked_and_iftmin_rejected_for_an_unknown_locker(pilot: Path, sim) -> None:  # type: ignore[no-untyped-def]
+    folder = pilot.parent
+    config = folder / "edi.yaml"
+    config.write_text(
+        "partners:\n"
+        "  acme-x12:\n    connector: x12\n"
+        "    config: {inbox: inbox/acme-x12, mapping: ../../mappings/acme-x12/load_tender_204.yaml}\n"
+        "  acme-edifact:\n    connector: edifact\n"
+        "    config: {inbox: inbox/acme-edifact, mapping: ../../mappings/acme-edifact/iftmin.yaml}\n"
+        "vendors:\n  simlocker:\n    connector: simlocker\n    config: {}\n"
+        "routing:\n  vendor: simlocker\n  regions: [WAW, KRK, GDN]\n",
+        "utf-8",
+    )
+    for partner, name in (("acme-x12", "good_204.edi"), ("acme-x12", "bad_se_count.edi"),
+                          ("acme-edifact", "iftmin-basic.edi")):
+        inbox = folder / "inbox" / partner
+        inbox.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "mappings" / partner / "tests" / name, inbox / name)
+    proc = subprocess.run([sys.executable, "-m", "lockerhub.cli", "run", str(config), "--json"],
+                          capture_output=True, text=True, env=dict(os.environ), timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    by_file = {Path(r["file"]).name: r for r in result["ingested"]}
+    good, bad, iftmin = by_file["good_204.edi"], by_file["bad_se_count.edi"], by_file["iftmin-basic.edi"]
+    # two transaction sets with three parcels; the bad file: one good set (one parcel) and one with a wrong SE01
+    assert (good["records"], good["accepted"], good["quarantined"]) == (2, 3, 0)
+    assert (bad["records"], bad["accepted"], bad["quarantined"]) == (2, 1, 1)
+    assert (iftmin["records"], iftmin["accepted"], iftmin["quarantined"]) == (1, 2, 0)  # one message, two GIDs
+    # SIM-WAW-0001 and SIM-KRK-0001 exist in the network; the IFTMIN's KRA01M does not: unknown_locker
+    assert (result["booking"]["booked"], result["booking"]["rejected"]) == (4, 2)
+    # EDI partners have no status writer yet: their messages wait in the outbox instead of being lost.
+    assert result["relay"]["published"] == 0
+    assert result["relay"]["waiting"] == {"acme-x12": 4, "acme-edifact": 2}
+    listing = subprocess.run([sys.executable, "-m", "lockerhub.cli", "quarantine", "list", "--json"],
+                             capture_output=True, text=True, env=dict(os.environ), check=True)
+    errors = [e for item in json.loads(listing.stdout) for e in item["errors"]]
+    assert any("SE-SE01" in e and "segment count" in e for e in errors), errors

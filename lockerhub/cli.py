@@ -99,8 +99,9 @@ def run(
 @app.command()
 def ingest(
     file: Annotated[Path, typer.Argument(help="A TMS drop file.")],
-    partner: Annotated[str, typer.Option(help="Trading partner id from the config.")],
     config: Annotated[Path, typer.Option(help="Hub config YAML.")],
+    partner: Annotated[str | None, typer.Option(help="Trading partner id (EDI files: found from the envelope's "
+                                                     "sender when omitted).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest one file for a partner (parcels created, bad records quarantined, file archived).
@@ -110,9 +111,10 @@ def ingest(
     from dataclasses import asdict
 
     from lockerhub.runtime.hub import Hub
-    from lockerhub.runtime.ingest import ingest_file
+    from lockerhub.runtime.ingest import ingest_file, partner_for
 
     hub = Hub.open(config)
+    partner = partner or partner_for(hub, file)
     if partner not in hub.config.hub.partners:
         raise LockerhubError(f"unknown partner '{partner}'", expected=" or ".join(hub.config.hub.partners))
     report = ingest_file(hub, partner, file)

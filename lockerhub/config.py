@@ -3,6 +3,7 @@
 ```yaml
 partners:
   acme-tms:                    # partner id, used in idempotency keys and status files
+    # sender: ACMETMS          # EDI partners: the envelope sender id that selects this partner
     connector: csv             # a TMS connector id (entry point)
     config: {inbox: inbox/acme-tms, outbox: outbox/acme-tms, mapping: mappings/acme-tms/csv.yaml}
 vendors:
@@ -36,6 +37,8 @@ class ConnectorRef(BaseModel):
 
     connector: str
     config: dict[str, Any] = Field(default_factory=dict)
+    sender: str | None = Field(default=None, description="EDI interchange sender id (ISA06 / UNB02) that identifies "
+                                                          "this partner when a file arrives without one")
 
 
 class Routing(BaseModel):

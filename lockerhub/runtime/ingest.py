@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from lockerhub.errors import LockerhubError, ParseError
+from lockerhub.errors import Location, LockerhubError, ParseError
 from lockerhub.model import ParcelEvent, ParcelStatus, Shipment, idempotency_key
 from lockerhub.plugins.protocols import SourceRecord
 from lockerhub.runtime import quarantine
@@ -100,3 +100,24 @@ def ingest_file(hub: Hub, partner: str, path: Path) -> IngestReport:
 def ingest_inbox(hub: Hub, partner: str) -> list[IngestReport]:
     """Ingest every pending file of a partner's inbox, oldest name first."""
     return [ingest_file(hub, partner, p) for p in hub.partner(partner).pending()]
+
+
+def partner_for(hub: Hub, path: Path) -> str:
+    """The partner a file belongs to, from its EDI envelope's sender id and the partners' ``sender`` setting."""
+    senders: dict[str, str] = {}
+    for name, ref in hub.config.hub.partners.items():
+        sender_of = getattr(type(hub.partner(name)), "sender_of", None)
+        if ref.sender and sender_of is not None:
+            senders[name] = ref.sender
+            try:
+                found = sender_of(path)
+            except LockerhubError:
+                continue  # not this connector's syntax
+            if found == ref.sender:
+                return name
+    raise LockerhubError(
+        "no partner for this file", location=Location(file=str(path)),
+        expected="an EDI interchange whose sender is one of: "
+                 + (", ".join(f"{v} ({k})" for k, v in senders.items()) or "no partner has a `sender` configured"),
+        hint="or name the partner with --partner",
+    )

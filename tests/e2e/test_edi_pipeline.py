@@ -49,3 +49,35 @@ def test_204_booked_and_iftmin_rejected_for_an_unknown_locker(pilot: Path, sim) 
                              capture_output=True, text=True, env=dict(os.environ), check=True)
     errors = [e for item in json.loads(listing.stdout) for e in item["errors"]]
     assert any("SE-SE01" in e and "segment count" in e for e in errors), errors
+
+
+def test_ingest_finds_the_partner_from_the_envelope_sender(pilot: Path, sim) -> None:  # type: ignore[no-untyped-def]
+    folder = pilot.parent
+    config = folder / "edi.yaml"
+    config.write_text(
+        "partners:\n"
+        "  acme-x12:\n    connector: x12\n    sender: ACMETMS\n"
+        "    config: {inbox: inbox/acme-x12, mapping: ../../mappings/acme-x12/load_tender_204.yaml}\n"
+        "  other-edifact:\n    connector: edifact\n    sender: OTHERTMS\n"
+        "    config: {inbox: inbox/other, mapping: ../../mappings/acme-edifact/iftmin.yaml}\n"
+        "vendors:\n  simlocker:\n    connector: simlocker\n    config: {}\n"
+        "routing:\n  vendor: simlocker\n",
+        "utf-8",
+    )
+    for sub in ("acme-x12", "other"):
+        (folder / "inbox" / sub).mkdir(parents=True)
+    drop = folder / "inbox" / "acme-x12" / "good_204.edi"
+    shutil.copy(ROOT / "mappings" / "acme-x12" / "tests" / "good_204.edi", drop)
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, "-m", "lockerhub.cli", "ingest", str(drop), "--config", str(config),
+                           "--json"], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["accepted"] == 3
+    iftmin = folder / "inbox" / "other" / "iftmin.edi"
+    shutil.copy(ROOT / "mappings" / "acme-edifact" / "tests" / "iftmin-basic.edi", iftmin)
+    proc = subprocess.run([sys.executable, "-m", "lockerhub.cli", "ingest", str(iftmin), "--config", str(config)],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f"{iftmin}: error: no partner for this file: expected an EDI interchange whose sender is one of: "
+        "ACMETMS (acme-x12), OTHERTMS (other-edifact) (or name the partner with --partner)")

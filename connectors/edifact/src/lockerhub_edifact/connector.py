@@ -32,6 +32,7 @@ from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
 from lockerhub.plugins.registry import package_version
 from lockerhub_edifact import envelope
+from lockerhub_edifact.tokenizer import iter_segments
 from lockerhub_edifact.config import EdifactConfig
 from lockerhub_edifact.format import EdifactFormat
 from lockerhub_edifact.reader import read_records
@@ -52,6 +53,17 @@ class EdifactConnector(FileDropSource):
         """(interchanges, errors) of a whole file, for ``lockerhub edi parse``."""
         document = envelope.parse(Path(path).read_bytes(), file=str(path))
         return list(document.interchanges), list(document.errors)
+
+    @classmethod
+    def sender_of(cls, path: Path) -> str | None:
+        """The interchange sender id (UNB02, first component) of the file's first interchange, or None."""
+        with Path(path).open("rb") as stream:
+            for segment in iter_segments(stream, file=str(path)):
+                if segment.tag == "UNB":
+                    return segment.value(2, 1)
+                if segment.tag != "UNA":
+                    return None
+        return None
 
     @classmethod
     def validate_file(cls, path: Path) -> list[Any]:

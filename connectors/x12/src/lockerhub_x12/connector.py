@@ -39,6 +39,7 @@ from lockerhub.plugins.lineage import MappedLineage
 from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
 from lockerhub.plugins.registry import package_version
 from lockerhub_x12 import envelope
+from lockerhub_x12.tokenizer import iter_segments
 from lockerhub_x12.config import X12Config
 from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
 
@@ -58,6 +59,15 @@ class X12Connector(FileDropSource):
         """(interchanges, errors) of a whole file, for ``lockerhub edi parse``."""
         document = envelope.parse_file(path)
         return list(document.interchanges), list(document.errors)
+
+    @classmethod
+    def sender_of(cls, path: Path) -> str | None:
+        """The interchange sender id (ISA06, trimmed) of the file's first interchange, or None."""
+        with Path(path).open("rb") as stream:
+            first = next(iter_segments(stream, file=str(path)), None)
+        if first is None or first.tag != "ISA":
+            return None
+        return (first.value(6) or "").strip() or None
 
     @classmethod
     def validate_file(cls, path: Path) -> list[Any]:

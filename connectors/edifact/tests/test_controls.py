@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lockerhub.errors import ConfigError
+from lockerhub.errors import ConfigError, ValidationError
 from lockerhub_edifact.controls import ControlNumbers
 
 
@@ -44,10 +44,10 @@ def test_concurrent_processes_never_share_a_number(tmp_path: Path) -> None:
 
 def test_errors_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "controls.json"
-    with pytest.raises(ConfigError, match="control number kind"):
+    with pytest.raises(ValidationError, match="control number kind"):
         ControlNumbers(path).next("acme", "batch")
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match=r"controls\.json:1:2: error: control number file: expected JSON"):
+    with pytest.raises(ConfigError, match=r"controls\.json:1:2: error: control number file is damaged: expected JSON"):
         ControlNumbers(path).next("acme", "interchange")
     path.write_text('{"acme": {"interchange": 9}}')
     with pytest.raises(ConfigError, match="at most 9"):

@@ -89,7 +89,9 @@ def test_schema_export_writes_and_committed_schemas_do_not_drift(tmp_path: Path)
 
 def test_every_command_has_help_with_example() -> None:
     for command in (["demo"], ["run"], ["ingest"], ["simulate"], ["connectors", "list"], ["connectors", "check"],
-                    ["quarantine", "list"], ["quarantine", "show"], ["schema", "export"]):
+                    ["quarantine", "list"], ["quarantine", "show"], ["schema", "export"], ["edi", "validate"],
+                    ["edi", "parse"], ["mapping", "validate"], ["mapping", "test"], ["mapping", "explain"],
+                    ["mapping", "diff"], ["mapping", "reference"]):
         proc = cli(*command, "--help")
         assert proc.returncode == 0, command
         assert "Example" in proc.stdout, command

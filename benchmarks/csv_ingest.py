@@ -4,6 +4,7 @@ The baseline is what an integrator would write by hand for this one file layout:
 decoded text, unit conversion inline, one ``Shipment.model_validate`` per row; no encoding/delimiter
 detection, no positions, no lineage, no per-cell error collection. The connector does all of those.
 Target: csv_ratio (connector / hand-written) <= 3; measured about 2.8 on the development machine.
+Prints a table, then ``RESULT rows=... connector_per_s=... baseline_per_s=... csv_ratio=...``.
 """
 
 from __future__ import annotations

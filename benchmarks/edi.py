@@ -11,6 +11,8 @@ Each contender reads the same generated file (fake 204 load tenders; fake IFTMIN
 badx12 is not measured: it pins click==7.0 (which clashes with Airflow) and fails to import on Python 3.11
 (``collections.Iterable``).
 Issue targets: >= 10x pydifact, >= 5x pyx12, within 3x of the split floor (tokeniser vs floor).
+Prints a table, then ``RESULT x12_mb_per_s=... edifact_mb_per_s=... x12_floor_ratio=... edifact_floor_ratio=...
+vs_pyx12_ratio=... vs_pydifact_ratio=...``.
 """
 
 from __future__ import annotations

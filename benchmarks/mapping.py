@@ -3,6 +3,7 @@
 Both map the same pre-parsed CSV rows (``CsvRow`` items of the csv format) of the ACME pilot mapping to canonical
 ``Shipment`` objects, including the model's validation; file reading is outside the timing.
 Target (issue): mapping_ratio (compiled / hand-written) <= 1.5.
+Prints a table, then ``RESULT rows=... mapping_per_s=... baseline_per_s=... mapping_ratio=...``.
 """
 
 from __future__ import annotations

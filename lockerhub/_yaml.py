@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,25 @@ from lockerhub.errors import ConfigError, ErrorGroup, Location, LockerhubError
 
 Positions = dict[tuple[str | int, ...], tuple[int, int]]
 KEY = "\x00key"  # suffix marking the position of a mapping key rather than its value
+
+
+def _duplicates(node: yaml.Node, file: str) -> Iterator[LockerhubError]:
+    """Mapping keys written twice (YAML would silently keep the last one)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                first = seen[key.value].start_mark
+                yield ConfigError(f"duplicate key '{key.value}'",
+                                  location=Location(file=file, line=key.start_mark.line + 1,
+                                                    column=key.start_mark.column + 1),
+                                  hint=f"first written at line {first.line + 1}; the two would not be merged")
+            elif isinstance(key, yaml.ScalarNode):
+                seen[key.value] = key
+            yield from _duplicates(value, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _duplicates(item, file)
 
 
 def _walk(node: yaml.Node, path: tuple[str | int, ...], out: Positions) -> None:
@@ -47,6 +67,9 @@ def load(path: str | Path) -> tuple[Any, Positions]:
         ) from None
     positions: Positions = {}
     if node is not None:
+        duplicates = list(_duplicates(node, str(path)))
+        if duplicates:
+            raise ErrorGroup(duplicates)
         _walk(node, (), positions)
     return data, positions
 

@@ -17,7 +17,7 @@ Positions = dict[tuple[str | int, ...], tuple[int, int]]
 KEY = "\x00key"  # suffix marking the position of a mapping key rather than its value
 
 
-def _duplicates(node: yaml.Node, file: str) -> Iterator[LockerhubError]:
+def duplicate_keys(node: yaml.Node, file: str) -> Iterator[LockerhubError]:
     """Mapping keys written twice (YAML would silently keep the last one)."""
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, yaml.Node] = {}
@@ -30,10 +30,10 @@ def _duplicates(node: yaml.Node, file: str) -> Iterator[LockerhubError]:
                                   hint=f"first written at line {first.line + 1}; the two would not be merged")
             elif isinstance(key, yaml.ScalarNode):
                 seen[key.value] = key
-            yield from _duplicates(value, file)
+            yield from duplicate_keys(value, file)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _duplicates(item, file)
+            yield from duplicate_keys(item, file)
 
 
 def _walk(node: yaml.Node, path: tuple[str | int, ...], out: Positions) -> None:
@@ -67,7 +67,7 @@ def load(path: str | Path) -> tuple[Any, Positions]:
         ) from None
     positions: Positions = {}
     if node is not None:
-        duplicates = list(_duplicates(node, str(path)))
+        duplicates = list(duplicate_keys(node, str(path)))
         if duplicates:
             raise ErrorGroup(duplicates)
         _walk(node, (), positions)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from lockerhub._yaml import duplicate_keys
 from lockerhub.errors import ErrorGroup, Location, LockerhubError, MappingError, ValidationError
 from lockerhub.model.state_machine import lifecycle
 from lockerhub.model.status import ParcelStatus
@@ -77,7 +78,7 @@ def load_crosswalk(path: str | Path) -> Crosswalk:
     """
     path = Path(path)
     root = yaml.compose(path.read_text("utf-8"), Loader=yaml.SafeLoader)
-    errors: list[LockerhubError] = []
+    errors: list[LockerhubError] = list(duplicate_keys(root, str(path))) if root is not None else []
     codes: dict[str, Mapped] = {}
     source: str | None = None
     entries: list[tuple[yaml.Node, yaml.Node]] = []

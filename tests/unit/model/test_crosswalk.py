@@ -137,3 +137,12 @@ def test_unknown_key_in_a_code_entry_is_an_error(write) -> None:  # type: ignore
     path = write("source: simlocker\ncodes:\n  PICKED_UP: {status: COLLECTED, raeson: x}\n")
     with pytest.raises(ErrorGroup):
         load_crosswalk(path)
+
+
+def test_a_code_written_twice_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "statuses.yaml"
+    path.write_text("source: acme\ncodes:\n  IN: DEPOSITED\n  IN: COLLECTED\n", "utf-8")
+    with pytest.raises(ErrorGroup) as info:
+        load_crosswalk(path)
+    assert str(info.value) == (f"{path}:4:3: error: duplicate key 'IN' (first written at line 3; the two would not "
+                               "be merged)")

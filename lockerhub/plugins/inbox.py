@@ -1,5 +1,5 @@
 """Inbox folders for file-drop TMS connectors (CSV, X12, EDIFACT): which files are ready, where processed ones go,
-and the folder checks ``check()`` reports. One place, so every file connector behaves the same.
+the folder checks ``check()`` reports, and atomic writes of outbound files. One place, so every file connector behaves the same.
 
 Capabilities:
     ``pending_files(inbox, glob, env=...)`` lists files matching ``glob`` directly in ``inbox``, by name, skipping
@@ -19,6 +19,7 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from lockerhub.errors import ConfigError, Location
@@ -93,3 +94,32 @@ def writable_dir(folder: Path, key: str, env: str) -> tuple[bool, str]:
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         return False, f"{key} {folder} does not exist and cannot be created under {parent}"
     return True, f"{key} {folder} does not exist yet; it will be created under {parent}"
+
+
+def write_atomically(path: Path, content: bytes) -> Path:
+    """Temp file in the same folder, fsync, ``os.replace``; the folder is fsynced where the OS allows it."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms that cannot open folders (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)

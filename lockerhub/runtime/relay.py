@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from lockerhub.errors import ConfigError
 from lockerhub.model import ParcelEvent
 from lockerhub.plugins.protocols import Capability, StatusUpdate
 from lockerhub.runtime.hub import Hub
@@ -50,7 +51,11 @@ def relay_outbox(hub: Hub, *, batch: int = 5000) -> RelayReport:
                                  event=ParcelEvent.model_validate(r.payload["event"]), sequence=r.id)
                     for r in rows
                 ]
-                paths = sink.write_status(updates)
+                try:
+                    paths = sink.write_status(updates)
+                except ConfigError:  # e.g. no outbox configured: keep the messages (rolled back), say so
+                    report.waiting[partner] = len(rows)
+                    break
                 now = hub.clock()
                 for r in rows:
                     r.published_at, r.published_to = now, ",".join(p.name for p in paths)

@@ -81,3 +81,52 @@ def test_ingest_finds_the_partner_from_the_envelope_sender(pilot: Path, sim) -> 
     assert proc.stderr.strip() == (
         f"{iftmin}: error: no partner for this file: expected an EDI interchange whose sender is one of: "
         "ACMETMS (acme-x12), OTHERTMS (other-edifact) (or name the partner with --partner)")
+
+
+def test_214_files_follow_the_parcels_and_a_retried_batch_is_the_same_file(pilot: Path, sim, world) -> None:  # type: ignore[no-untyped-def]
+    from lockerhub.runtime.hub import Hub
+    from lockerhub.runtime.pipeline import run_hub
+    from lockerhub.runtime.relay import relay_outbox
+    from lockerhub.store import OutboxRow, ParcelRow
+    from lockerhub_x12.envelope import parse_file
+
+    folder = pilot.parent
+    config = folder / "x12.yaml"
+    config.write_text(
+        "partners:\n  acme-x12:\n    connector: x12\n"
+        "    config: {inbox: inbox/acme-x12, outbox: outbox/acme-x12, partner_id: ACMETMS,\n"
+        "             mapping: ../../mappings/acme-x12/load_tender_204.yaml}\n"
+        "vendors:\n  simlocker:\n    connector: simlocker\n    config: {}\n"
+        "routing:\n  vendor: simlocker\n",
+        "utf-8",
+    )
+    inbox = folder / "inbox" / "acme-x12"
+    inbox.mkdir(parents=True)
+    shutil.copy(ROOT / "mappings" / "acme-x12" / "tests" / "good_204.edi", inbox / "good_204.edi")
+    hub = Hub.open(config)
+    try:
+        first = run_hub(hub)
+        assert first.booking.booked == 3
+        assert first.relay.files == []  # BOOKED is not reported in a 214
+        with hub.store.transaction() as s:
+            reservations = [r.reservation_id for r in s.query(ParcelRow).all()]
+        for reservation in reservations:
+            world.deposit(reservation)
+        second = run_hub(hub)
+        (path,) = second.relay.files
+        document = parse_file(path)
+        assert document.errors == []
+        segments = [seg for _, _, t in document.transactions() for seg in t.segments]
+        assert [seg.value(1) for seg in segments if seg.tag == "AT7"] == ["X1", "X1", "X1"]
+        golden = json.loads((ROOT / "mappings" / "acme-x12" / "tests" / "good_204.expected.json").read_text("utf-8"))
+        parcel_ids = {p["parcel_id"] for r in golden["records"] for p in r["value"]["parcels"]}
+        assert {seg.value(1) for seg in segments if seg.tag == "L11"} == parcel_ids
+        content = path.read_bytes()
+        # a relay retried after a crash writes the same batch again: same file, same control numbers
+        with hub.store.transaction() as s:
+            for row in s.query(OutboxRow).all():
+                row.published_at = None
+        again = relay_outbox(hub)
+        assert again.files == [path] and path.read_bytes() == content
+    finally:
+        hub.close()

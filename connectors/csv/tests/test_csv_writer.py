@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from lockerhub_csv import writer
+
+from lockerhub.plugins import inbox
 from lockerhub_csv.writer import COLUMNS, write_status_files
 
 from lockerhub.model import ParcelEvent
@@ -85,8 +87,8 @@ def test_written_via_fsynced_temp_file_in_the_same_folder(tmp_path: Path, monkey
         calls.append(("replace", (Path(src).parent, Path(src).name.startswith("."), Path(src).read_bytes())))
         real_replace(src, dst)
 
-    monkeypatch.setattr(writer.os, "fsync", fsync)
-    monkeypatch.setattr(writer.os, "replace", replace)
+    monkeypatch.setattr(inbox.os, "fsync", fsync)
+    monkeypatch.setattr(inbox.os, "replace", replace)
     [path] = write_status_files(tmp_path, [update(1)])
     kinds = [kind for kind, _ in calls]
     assert kinds[:2] == ["fsync", "replace"]  # the file is synced before it is moved into place
@@ -101,7 +103,7 @@ def test_failed_replace_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch:
     def broken(src: str, dst: Path) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(writer.os, "replace", broken)
+    monkeypatch.setattr(inbox.os, "replace", broken)
     with pytest.raises(OSError, match="disk full"):
         write_status_files(tmp_path, [update(1, raw_code="OTHER")])
     assert path.read_bytes() == before

@@ -43,8 +43,8 @@ def test_registry_discovers_and_verifies_the_plugin(config: X12Config) -> None:
     assert "x12" in registry.ids()
     cls = registry.load("x12")
     assert cls is X12Connector and verify(cls, where="test") is X12Connector
-    assert (cls.id, cls.kind, cls.config_model) == ("x12", ConnectorKind.TMS_SOURCE, X12Config)
-    assert cls.capabilities == {Capability.READ, Capability.WATCH_INBOX}
+    assert (cls.id, cls.kind, cls.config_model) == ("x12", ConnectorKind.TMS, X12Config)
+    assert cls.capabilities == {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS}
     assert cls.version == version("lockerhub-x12")
     assert cls.source_format is X12Format
     created = registry.create("x12", config.model_dump())
@@ -72,7 +72,7 @@ def test_spec_is_the_config_schema() -> None:
 
 def test_config_validation_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError, match="extra"):
-        X12Config(inbox=tmp_path, mapping=tmp_path / "m.yaml", outbox=tmp_path)  # type: ignore[call-arg]
+        X12Config(inbox=tmp_path, mapping=tmp_path / "m.yaml", outbx=tmp_path)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="without folders"):
         X12Config(inbox=tmp_path, mapping=tmp_path / "m.yaml", file_glob="in/*.edi")
     monkeypatch.setenv("LOCKERHUB_X12_INBOX", str(tmp_path / "in"))

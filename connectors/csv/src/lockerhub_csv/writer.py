@@ -30,15 +30,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from lockerhub.errors import ConfigError, ErrorGroup, Location
 from lockerhub.mapping import CompiledMapping, load_mapping
+from lockerhub.plugins.inbox import write_atomically
 from lockerhub.plugins.protocols import StatusUpdate
 
 DEFAULT_STATUS_MAPPING = Path(__file__).with_name("status_default.yaml")
@@ -92,35 +91,6 @@ def render(updates: Sequence[StatusUpdate], mapping: CompiledMapping | None = No
     writer.writerow(names)
     writer.writerows(row(update, mapping, names) for update in updates)
     return buffer.getvalue().encode("utf-8")
-
-
-def write_atomically(path: Path, content: bytes) -> Path:
-    """Temp file in the same folder, fsync, ``os.replace``; the folder is fsynced where the OS allows it."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms that cannot open folders (Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some filesystems refuse fsync on folders
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_status_files(outbox: Path, updates: Sequence[StatusUpdate],

@@ -26,8 +26,12 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from lockerhub.errors import ConfigError, Location, ValidationError
+
+KEYS = "_keys"  # batch key -> number, per partner and kind (not a partner id: ids are validated non-empty text)
+KEYS_KEPT = 1000
 
 
 class ControlCounter:
@@ -47,7 +51,7 @@ class ControlCounter:
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
-    def _read(self) -> dict[str, dict[str, int]]:
+    def _read(self) -> dict[str, Any]:
         try:
             text = self.path.read_text("utf-8")
         except FileNotFoundError:
@@ -59,14 +63,15 @@ class ControlCounter:
             raise ConfigError("control number file is damaged", location=Location(
                 file=str(self.path), line=exc.lineno, column=exc.colno), expected="JSON", found=exc.msg,
                 hint=hint) from None
-        ok = isinstance(data, dict) and all(
-            isinstance(v, dict) and all(isinstance(n, int) and n >= 0 for n in v.values()) for v in data.values())
+        ok = isinstance(data, dict) and isinstance(data.get(KEYS, {}), dict) and all(
+            isinstance(v, dict) and all(isinstance(n, int) and n >= 0 for n in v.values())
+            for p, v in data.items() if p != KEYS)
         if not ok:
             raise ConfigError("control number file is damaged", location=Location(file=str(self.path)),
                               expected='{"partner": {"interchange": 1, ...}}', found="something else", hint=hint)
         return data
 
-    def _write(self, data: dict[str, dict[str, int]]) -> None:
+    def _write(self, data: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -81,8 +86,8 @@ class ControlCounter:
     def _check(self, partner: str, kind: str) -> None:
         if kind not in self.kinds:
             raise ValidationError("control number kind", expected=" | ".join(self.kinds), found=repr(kind))
-        if not partner:
-            raise ValidationError("control number partner", expected="a partner id", found="''")
+        if not partner or partner == KEYS:
+            raise ValidationError("control number partner", expected="a partner id", found=repr(partner))
 
     def last(self, partner: str, kind: str) -> int:
         """The last number handed out (0 when none yet)."""
@@ -90,11 +95,20 @@ class ControlCounter:
         with self._locked():
             return int(self._read().get(partner, {}).get(kind, 0))
 
-    def next(self, partner: str, kind: str) -> int:
-        """The next number for ``partner`` and ``kind``, recorded before it is returned."""
+
+
+    def next(self, partner: str, kind: str, *, key: str | None = None) -> int:
+        """The next number for ``partner`` and ``kind``, recorded before it is returned.
+
+        With ``key`` (e.g. the outbox batch being written), asking again for the same key returns the same number:
+        a retried write of the same batch re-sends the same control numbers instead of new ones. The last
+        ``KEYS_KEPT`` keys per partner and kind are remembered."""
         self._check(partner, kind)
         with self._locked():
             data = self._read()
+            keys = data.setdefault(KEYS, {}).setdefault(partner, {}).setdefault(kind, {}) if key else {}
+            if key and key in keys:
+                return int(keys[key])
             n = int(data.get(partner, {}).get(kind, 0)) + 1
             if n > self.maximum:
                 if not self.wrap:
@@ -103,5 +117,9 @@ class ControlCounter:
                                       hint="references are never reused; agree a new range with the partner")
                 n = 1
             data.setdefault(partner, {})[kind] = n
+            if key:
+                keys[key] = n
+                for old in list(keys)[:-KEYS_KEPT]:
+                    del keys[old]
             self._write(data)
             return n

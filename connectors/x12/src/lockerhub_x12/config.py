@@ -6,12 +6,16 @@ Config (pydantic-settings; keyword arguments win over environment variables):
                    ``target: shipment``); its ``source.options`` set the reader's ``encoding`` and
                    ``transaction_sets``
     ``file_glob``  LOCKERHUB_X12_FILE_GLOB  which inbox files are pending (default ``*.edi``)
+    ``outbox``, ``interchange_id``, ``partner_id``, ``scac``, ``version``, ``element``/``component``/``segment``/
+    ``newline``: where 214 status files go and how their envelopes and delimiters look (LOCKERHUB_X12_<FIELD>)
 
     Processed files move to ``<inbox>/done`` and ``<inbox>/failed``; both are created on demand. Unknown keys are
     errors (``extra="forbid"``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
@@ -24,3 +28,12 @@ class X12Config(FileDropConfig):
     model_config = SettingsConfigDict(env_prefix="LOCKERHUB_X12_", extra="forbid")
 
     file_glob: str = "*.edi"
+    outbox: Path | None = None  # 214 status files go here; without it status messages wait in the hub's outbox
+    interchange_id: str = "LOCKERHUB"  # our ISA06 / GS02 when sending
+    partner_id: str | None = None  # their ISA08 / GS03 (required with outbox)
+    scac: str = ""
+    version: str = "004010"
+    element: str = "*"
+    component: str = ":"
+    segment: str = "~"
+    newline: str = "\n"

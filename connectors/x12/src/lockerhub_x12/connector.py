@@ -29,28 +29,31 @@ Limits/Pitfalls:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from lockerhub.errors import Location, errors_sorted
 from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.lineage import MappedLineage
-from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
+from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord, StatusUpdate
 from lockerhub.plugins.registry import package_version
 from lockerhub_x12 import envelope
-from lockerhub_x12.tokenizer import iter_segments
 from lockerhub_x12.config import X12Config
 from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
+from lockerhub_x12.status import require, write_214_files
+from lockerhub_x12.tokenizer import iter_segments
+from lockerhub_x12.writer import WriteDelimiters
 
 
 class X12Connector(FileDropSource):
     """Inbox of X12 files in; one shipment per transaction set."""
 
     id: ClassVar[str] = "x12"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.TMS_SOURCE
+    kind: ClassVar[ConnectorKind] = ConnectorKind.TMS
     version: ClassVar[str] = package_version("lockerhub-x12")
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ, Capability.WATCH_INBOX})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS})
     config_model: ClassVar[type[X12Config]] = X12Config
     source_format: ClassVar[type[X12Format]] = X12Format
 
@@ -73,6 +76,18 @@ class X12Connector(FileDropSource):
     def validate_file(cls, path: Path) -> list[Any]:
         """Every syntax and envelope error of a file (streamed, bounded memory), for ``lockerhub edi validate``."""
         return list(envelope.validate_file(path))
+
+    def write_status(self, updates: Sequence[StatusUpdate]) -> list[Path]:
+        """214 files for these updates in the outbox; see :mod:`lockerhub_x12.status`. Without an ``outbox`` this
+        is a ConfigError (the hub keeps the messages and says so)."""
+        cfg = self.config
+        require(cfg.outbox, "outbox")
+        require(cfg.partner_id, "partner_id")
+        assert cfg.outbox is not None and cfg.partner_id is not None
+        delimiters = WriteDelimiters(element=cfg.element, component=cfg.component, segment=cfg.segment,
+                                     newline=cfg.newline if cfg.segment != "\n" else "")
+        return write_214_files(updates, outbox=cfg.outbox, interchange_id=cfg.interchange_id,
+                               partner_id=cfg.partner_id, delimiters=delimiters, version=cfg.version, scac=cfg.scac)
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per transaction set of ``path`` (per ``repeat`` item when the mapping has a top-level

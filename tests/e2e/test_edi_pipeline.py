@@ -130,3 +130,42 @@ def test_214_files_follow_the_parcels_and_a_retried_batch_is_the_same_file(pilot
         assert again.files == [path] and path.read_bytes() == content
     finally:
         hub.close()
+
+
+def test_iftsta_files_follow_the_parcels(pilot: Path, sim, world) -> None:  # type: ignore[no-untyped-def]
+    from lockerhub.runtime.hub import Hub
+    from lockerhub.runtime.pipeline import run_hub
+    from lockerhub.store import ParcelRow
+    from lockerhub_edifact.envelope import parse
+
+    folder = pilot.parent
+    config = folder / "edifact.yaml"
+    config.write_text(
+        "partners:\n  acme-edifact:\n    connector: edifact\n"
+        "    config: {inbox: inbox/acme-edifact, outbox: outbox/acme-edifact, partner_id: ACMETMS,\n"
+        "             mapping: ../../mappings/acme-edifact/iftmin.yaml}\n"
+        "vendors:\n  simlocker:\n    connector: simlocker\n    config: {}\n"
+        "routing:\n  vendor: simlocker\n",
+        "utf-8",
+    )
+    inbox = folder / "inbox" / "acme-edifact"
+    inbox.mkdir(parents=True)
+    text = (ROOT / "mappings" / "acme-edifact" / "tests" / "iftmin-basic.edi").read_bytes()
+    (inbox / "iftmin.edi").write_bytes(text.replace(b"KRA01M", b"SIM-KRK-0001"))  # a locker of the network
+    hub = Hub.open(config)
+    try:
+        assert run_hub(hub).booking.booked == 2
+        with hub.store.transaction() as s:
+            reservations = [r.reservation_id for r in s.query(ParcelRow).all()]
+        for reservation in reservations:
+            world.deposit(reservation)
+        (path,) = run_hub(hub).relay.files
+    finally:
+        hub.close()
+    document = parse(path.read_bytes(), file=str(path))
+    assert document.errors == []
+    (message,) = document.messages()
+    assert message.kind == "IFTSTA"
+    # STS element 2 is the status event (9011): "1" arrived, which is how DEPOSITED is reported
+    assert [seg.value(2) for seg in message.segments if seg.tag == "STS"] == ["1", "1"]
+    assert [seg.value(2) for seg in message.segments if seg.tag == "LOC"] == ["SIM-KRK-0001", "SIM-KRK-0001"]

@@ -24,8 +24,8 @@ def connector(tmp_path: Path, iftmin_mapping: Path) -> Any:
 def test_the_registry_loads_the_connector_with_its_format() -> None:
     cls = Registry().load("edifact")
     assert cls is EdifactConnector
-    assert cls.kind is ConnectorKind.TMS_SOURCE
-    assert cls.capabilities == frozenset({Capability.READ, Capability.WATCH_INBOX})
+    assert cls.kind is ConnectorKind.TMS
+    assert cls.capabilities == frozenset({Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS})
     assert cls.source_format is EdifactFormat
     assert cls.spec()["properties"]["file_glob"]["default"] == "*.edi"
 

@@ -9,6 +9,8 @@ Config (pydantic-settings; keyword arguments win over environment variables):
     ``mapping``    LOCKERHUB_EDIFACT_MAPPING    shipment mapping, ``source: {format: edifact}`` -> ``target: shipment``
                    (e.g. ``mappings/acme-edifact/iftmin.yaml``)
     ``file_glob``  LOCKERHUB_EDIFACT_FILE_GLOB  which inbox files are pending (default ``*.edi``)
+    ``outbox``, ``interchange_id``, ``partner_id``: where IFTSTA status files go and the envelope's parties
+    (LOCKERHUB_EDIFACT_<FIELD>)
 
     Processed files move to ``<inbox>/done`` and ``<inbox>/failed``; both are created on demand.
 
@@ -22,6 +24,8 @@ Limits/Pitfalls:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic_settings import SettingsConfigDict
 
 from lockerhub.plugins.filedrop import FileDropConfig
@@ -33,3 +37,6 @@ class EdifactConfig(FileDropConfig):
     model_config = SettingsConfigDict(env_prefix="LOCKERHUB_EDIFACT_", extra="forbid")
 
     file_glob: str = "*.edi"
+    outbox: Path | None = None  # IFTSTA status files go here; without it status messages wait in the hub's outbox
+    interchange_id: str = "LOCKERHUB"  # our UNB02 when sending
+    partner_id: str | None = None  # their UNB03 (required with outbox)

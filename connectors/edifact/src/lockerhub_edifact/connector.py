@@ -24,14 +24,15 @@ Limits/Pitfalls:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from lockerhub.plugins.filedrop import FileDropSource
-from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord
+from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord, StatusUpdate
 from lockerhub.plugins.registry import package_version
 from lockerhub_edifact import envelope
+from lockerhub_edifact.status import require, write_iftsta_files
 from lockerhub_edifact.tokenizer import iter_segments
 from lockerhub_edifact.config import EdifactConfig
 from lockerhub_edifact.format import EdifactFormat
@@ -42,9 +43,10 @@ class EdifactConnector(FileDropSource):
     """Inbox of EDIFACT files in; one canonical shipment per message."""
 
     id: ClassVar[str] = "edifact"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.TMS_SOURCE
+    kind: ClassVar[ConnectorKind] = ConnectorKind.TMS
     version: ClassVar[str] = package_version("lockerhub-edifact")
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ, Capability.WATCH_INBOX})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS})
     config_model: ClassVar[type[EdifactConfig]] = EdifactConfig
     source_format: ClassVar[type[EdifactFormat]] = EdifactFormat
 
@@ -70,6 +72,15 @@ class EdifactConnector(FileDropSource):
         """Every syntax and envelope error of a file (streamed, bounded memory), for ``lockerhub edi validate``."""
         with Path(path).open("rb") as stream:
             return list(envelope.validate(stream, file=str(path)))
+
+    def write_status(self, updates: Sequence[StatusUpdate]) -> list[Path]:
+        """IFTSTA files for these updates in the outbox; see :mod:`lockerhub_edifact.status`. Without an
+        ``outbox`` this is a ConfigError (the hub keeps the messages and says so)."""
+        require(self.config.outbox, "outbox")
+        require(self.config.partner_id, "partner_id")
+        assert self.config.outbox is not None and self.config.partner_id is not None
+        return write_iftsta_files(updates, outbox=self.config.outbox, interchange_id=self.config.interchange_id,
+                                  partner_id=self.config.partner_id)
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per message of ``path``; see :mod:`lockerhub_edifact.reader`."""

@@ -91,6 +91,15 @@ class FileDropSource:
         self.extra_checks(result)
         return result
 
+    def require(self, field: str) -> Any:
+        """A config value an optional feature needs (e.g. ``outbox`` for status files), or a ConfigError naming
+        the field and its environment variable."""
+        value = getattr(self.config, field)
+        if value is None:
+            raise ConfigError(f"{self.id} status files need '{field}'",
+                              hint=f"set {field} in the partner's config or {self.env_prefix}{field.upper()}")
+        return value
+
     def extra_checks(self, result: CheckResult) -> None:
         """Hook: add the connector's own check items (outbox, status mapping, ...)."""
 

@@ -19,12 +19,22 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from lockerhub.errors import ConfigError, Location
 
 PARTIAL_SUFFIXES = (".part", ".tmp")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def batch_file_name(prefix: str, partner: str, first: int, last: int, suffix: str) -> str:
+    """``<prefix>_<partner>_<first:08d>-<last:08d><suffix>``: an outbound file named by the outbox sequence numbers
+    it carries, so writing the same batch again replaces the file instead of adding one. Characters of the partner
+    id other than letters, digits, ``-`` and ``_`` become ``-``."""
+    safe = _UNSAFE.sub("-", partner).strip("-") or "partner"
+    return f"{prefix}_{safe}_{first:08d}-{last:08d}{suffix}"
 
 
 def partial(name: str) -> bool:

@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from lockerhub.errors import ConfigError, ErrorGroup, Location
 from lockerhub.mapping import CompiledMapping, load_mapping
-from lockerhub.plugins.inbox import write_atomically
+from lockerhub.plugins.inbox import batch_file_name, write_atomically
 from lockerhub.plugins.protocols import StatusUpdate
 
 DEFAULT_STATUS_MAPPING = Path(__file__).with_name("status_default.yaml")
@@ -63,13 +62,9 @@ def columns(mapping: CompiledMapping) -> tuple[str, ...]:
 COLUMNS = columns(status_mapping())
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-
-
 def status_file_name(partner: str, updates: Sequence[StatusUpdate]) -> str:
     """``status_<partner>_<first:08d>-<last:08d>.csv`` for updates already sorted by sequence."""
-    safe = _UNSAFE.sub("-", partner).strip("-") or "partner"
-    return f"status_{safe}_{updates[0].sequence:08d}-{updates[-1].sequence:08d}.csv"
+    return batch_file_name("status", partner, updates[0].sequence, updates[-1].sequence, ".csv")
 
 
 def row(update: StatusUpdate, mapping: CompiledMapping, names: tuple[str, ...]) -> list[str]:

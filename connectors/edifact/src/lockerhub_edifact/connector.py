@@ -32,7 +32,7 @@ from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord, StatusUpdate
 from lockerhub.plugins.registry import package_version
 from lockerhub_edifact import envelope
-from lockerhub_edifact.status import require, write_iftsta_files
+from lockerhub_edifact.status import write_iftsta_files
 from lockerhub_edifact.tokenizer import iter_segments
 from lockerhub_edifact.config import EdifactConfig
 from lockerhub_edifact.format import EdifactFormat
@@ -76,11 +76,8 @@ class EdifactConnector(FileDropSource):
     def write_status(self, updates: Sequence[StatusUpdate]) -> list[Path]:
         """IFTSTA files for these updates in the outbox; see :mod:`lockerhub_edifact.status`. Without an
         ``outbox`` this is a ConfigError (the hub keeps the messages and says so)."""
-        require(self.config.outbox, "outbox")
-        require(self.config.partner_id, "partner_id")
-        assert self.config.outbox is not None and self.config.partner_id is not None
-        return write_iftsta_files(updates, outbox=self.config.outbox, interchange_id=self.config.interchange_id,
-                                  partner_id=self.config.partner_id)
+        return write_iftsta_files(updates, outbox=self.require("outbox"), interchange_id=self.config.interchange_id,
+                                  partner_id=self.require("partner_id"))
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per message of ``path``; see :mod:`lockerhub_edifact.reader`."""

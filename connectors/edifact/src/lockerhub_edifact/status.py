@@ -18,19 +18,15 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from lockerhub.errors import ConfigError, MappingError
-from lockerhub.plugins.inbox import write_atomically
+from lockerhub.errors import MappingError
+from lockerhub.plugins.inbox import batch_file_name, write_atomically
 from lockerhub.plugins.protocols import StatusUpdate
 from lockerhub_edifact.controls import ControlNumbers
 from lockerhub_edifact.messages import iftsta, iftsta_codes, status_code
 from lockerhub_edifact.writer import Party, write_interchange
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-
 
 def _sendable(update: StatusUpdate) -> bool:
     try:
@@ -55,12 +51,6 @@ def write_iftsta_files(updates: Sequence[StatusUpdate], *, outbox: Path, interch
     text = write_interchange([message], sender=Party(interchange_id, "ZZ"), recipient=Party(partner_id, "ZZ"),
                              control=controls.next(partner_id, "interchange", key=batch), prepared=prepared,
                              newline="\n")
-    safe = _UNSAFE.sub("-", partner_id).strip("-") or "partner"
     outbox.mkdir(parents=True, exist_ok=True)
-    return [write_atomically(outbox / f"iftsta_{safe}_{first:08d}-{last:08d}.edi", text.encode("latin-1"))]
-
-
-def require(value: object, field: str) -> None:
-    if value is None:
-        raise ConfigError(f"edifact status files need '{field}'",
-                          hint=f"set {field} in the partner's config or LOCKERHUB_EDIFACT_{field.upper()}")
+    return [write_atomically(outbox / batch_file_name("iftsta", partner_id, first, last, ".edi"),
+                             text.encode("latin-1"))]

@@ -41,7 +41,7 @@ from lockerhub.plugins.registry import package_version
 from lockerhub_x12 import envelope
 from lockerhub_x12.config import X12Config
 from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
-from lockerhub_x12.status import require, write_214_files
+from lockerhub_x12.status import write_214_files
 from lockerhub_x12.tokenizer import iter_segments
 from lockerhub_x12.writer import WriteDelimiters
 
@@ -81,13 +81,11 @@ class X12Connector(FileDropSource):
         """214 files for these updates in the outbox; see :mod:`lockerhub_x12.status`. Without an ``outbox`` this
         is a ConfigError (the hub keeps the messages and says so)."""
         cfg = self.config
-        require(cfg.outbox, "outbox")
-        require(cfg.partner_id, "partner_id")
-        assert cfg.outbox is not None and cfg.partner_id is not None
+        outbox, partner_id = self.require("outbox"), self.require("partner_id")
         delimiters = WriteDelimiters(element=cfg.element, component=cfg.component, segment=cfg.segment,
                                      newline=cfg.newline if cfg.segment != "\n" else "")
-        return write_214_files(updates, outbox=cfg.outbox, interchange_id=cfg.interchange_id,
-                               partner_id=cfg.partner_id, delimiters=delimiters, version=cfg.version, scac=cfg.scac)
+        return write_214_files(updates, outbox=outbox, interchange_id=cfg.interchange_id, partner_id=partner_id,
+                               delimiters=delimiters, version=cfg.version, scac=cfg.scac)
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per transaction set of ``path`` (per ``repeat`` item when the mapping has a top-level

@@ -19,19 +19,14 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from lockerhub.errors import ConfigError
-from lockerhub.plugins.inbox import write_atomically
+from lockerhub.plugins.inbox import batch_file_name, write_atomically
 from lockerhub.plugins.protocols import StatusUpdate
 from lockerhub_x12.controls import ControlNumbers
 from lockerhub_x12.messages import at7_code, build_214
 from lockerhub_x12.writer import FunctionalGroup, PartyId, WriteDelimiters, write_interchange
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-
 
 def write_214_files(updates: Sequence[StatusUpdate], *, outbox: Path, interchange_id: str, partner_id: str,
                     delimiters: WriteDelimiters, version: str, scac: str = "") -> list[Path]:
@@ -54,13 +49,6 @@ def write_214_files(updates: Sequence[StatusUpdate], *, outbox: Path, interchang
     text = write_interchange(PartyId(interchange_id), PartyId(partner_id), [group], delimiters=delimiters,
                              control_number=controls.next(partner_id, "interchange", key=batch),
                              date=when.date(), time=when.time().replace(second=0, microsecond=0), version=version)
-    safe = _UNSAFE.sub("-", partner_id).strip("-") or "partner"
-    name = f"214_{safe}_{sendable[0].sequence:08d}-{sendable[-1].sequence:08d}.edi"
+    name = batch_file_name("214", partner_id, sendable[0].sequence, sendable[-1].sequence, ".edi")
     outbox.mkdir(parents=True, exist_ok=True)
     return [write_atomically(outbox / name, text.encode("ascii", errors="strict"))]
-
-
-def require(value: object, field: str) -> None:
-    if value is None:
-        raise ConfigError(f"x12 status files need '{field}'",
-                          hint=f"set {field} in the partner's config or LOCKERHUB_X12_{field.upper()}")

@@ -86,7 +86,7 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
             fresh.attempts += 1
             if fresh.attempts >= hub.max_booking_attempts:
                 quarantine.put(s, hub.cipher, source=hub.vendor_id(), partner=row.partner,
-                               location=f"parcel {row.partner}/{row.shipment_ref}/{row.parcel_id}", stage="book",
+                               location=quarantine.parcel_location(row), stage="book",
                                errors=[exc], payload=row.key)
                 report.quarantined += 1
             else:

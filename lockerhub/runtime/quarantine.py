@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lockerhub.errors import LockerhubError
 from lockerhub.security.crypto import FieldCipher
-from lockerhub.store import QuarantineRow, Store
+from lockerhub.store import ParcelRow, QuarantineRow, Store
 
 PAYLOAD_CONTEXT = "quarantine.payload"
 
@@ -38,6 +38,11 @@ def put(session: Session, cipher: FieldCipher, *, source: str, partner: str | No
     session.add(row)
     session.flush()
     return row
+
+
+def parcel_location(row: ParcelRow) -> str:
+    """How a parcel-level item (booking, status) names its place: ``parcel partner/shipment/parcel``."""
+    return f"parcel {row.partner}/{row.shipment_ref}/{row.parcel_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,17 +26,22 @@ class RelayReport:
     waiting: dict[str, int] = field(default_factory=dict)  # partner -> messages kept for lack of a status sink
 
 
+def _keep(hub: Hub, partner: str, report: RelayReport) -> None:
+    """Record how many of ``partner``'s messages stay in the outbox (all of them, not one batch)."""
+    with hub.store.transaction() as s:
+        waiting = s.scalar(select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.destination == partner, OutboxRow.published_at.is_(None)))
+    if waiting:
+        report.waiting[partner] = int(waiting)
+
+
 def relay_outbox(hub: Hub, *, batch: int = 5000) -> RelayReport:
     report = RelayReport()
     for partner in hub.config.hub.partners:
         sink = hub.partner(partner)
         if Capability.WRITE_STATUS not in type(sink).capabilities:
             # The partner's connector cannot send status (yet): keep the messages in the outbox, count them.
-            with hub.store.transaction() as s:
-                waiting = s.scalar(select(func.count()).select_from(OutboxRow).where(
-                    OutboxRow.destination == partner, OutboxRow.published_at.is_(None)))
-            if waiting:
-                report.waiting[partner] = int(waiting)
+            _keep(hub, partner, report)
             continue
         while True:
             with hub.store.transaction() as s:
@@ -53,12 +58,15 @@ def relay_outbox(hub: Hub, *, batch: int = 5000) -> RelayReport:
                 ]
                 try:
                     paths = sink.write_status(updates)
-                except ConfigError:  # e.g. no outbox configured: keep the messages (rolled back), say so
-                    report.waiting[partner] = len(rows)
-                    break
-                now = hub.clock()
-                for r in rows:
-                    r.published_at, r.published_to = now, ",".join(p.name for p in paths)
+                except ConfigError:  # e.g. no outbox configured: nothing is marked, the messages stay
+                    paths = None
+                else:
+                    now = hub.clock()
+                    for r in rows:
+                        r.published_at, r.published_to = now, ",".join(p.name for p in paths)
+            if paths is None:
+                _keep(hub, partner, report)
+                break
             report.published += len(rows)
             report.files.extend(paths)
     return report

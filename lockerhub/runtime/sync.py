@@ -53,7 +53,7 @@ def sync_statuses(hub: Hub, *, progress=None) -> SyncReport:  # type: ignore[no-
                     outcome = record_event(s, fresh, vendor_event.event)
                 except LockerhubError as exc:  # forbidden transition, or an event without a required reason
                     quarantine.put(s, hub.cipher, source=vendor_id, partner=row.partner,
-                                   location=f"parcel {row.partner}/{row.shipment_ref}/{row.parcel_id}",
+                                   location=quarantine.parcel_location(row),
                                    stage="status", errors=[exc], payload=vendor_event.event.model_dump_json())
                     report.quarantined += 1
                     continue

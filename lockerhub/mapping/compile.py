@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -36,6 +36,15 @@ class FieldStep:
     setter: Callable[[dict[str, Any], Any], None]
     default: Any = None
     required: bool = False
+
+    def value(self, item: Any) -> Any:
+        """The field's value for ``item`` with ``default`` and ``required`` applied (raises MissingValue)."""
+        value = self.fn(item)
+        if value is None:
+            value = self.default
+            if value is None and self.required:
+                raise MissingValue(f"{self.op.describe()}: required", expected="a value", found="nothing")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +214,7 @@ class CompiledMapping:
     def _run(self, fields: tuple[FieldStep, ...], groups: tuple[GroupStep, ...], item: Any, data: dict[str, Any],
              result: MapResult, prefix: str, failed: set[str]) -> None:
         for step in fields:
-            try:
+            try:  # FieldStep.value, inlined: a call per field costs ~5% of benchmarks.mapping
                 value = step.fn(item)
                 if value is None:
                     value = step.default

@@ -28,7 +28,7 @@ from lockerhub.mapping.compile import CompiledMapping, FieldStep, GroupStep
 from lockerhub.mapping.golden import as_json, error_line, item_problem
 from lockerhub.mapping.load import load_mapping
 from lockerhub.mapping.model import Group
-from lockerhub.mapping.ops._base import MissingValue, Op
+from lockerhub.mapping.ops._base import Op
 
 _DATA_ERRORS = (LockerhubError, ValueError, TypeError, ArithmeticError)
 HIDDEN = "<personal data>"  # shown instead of a PII field's value (``reveal`` shows it)
@@ -125,17 +125,6 @@ def _in_mapping_order(steps: Iterable[FieldStep | GroupStep], rules: Mapping[str
     return sorted(steps, key=lambda step: rank.get(getattr(step, "name", None), len(names)))  # type: ignore[arg-type]
 
 
-def _value(step: FieldStep, item: Any) -> Any:
-    """What the step gives, with ``default`` and ``required`` applied (by the step itself, or here when the
-    compiler leaves them to its runner)."""
-    value = step.fn(item)
-    if value is None:
-        value = step.default
-    if value is None and step.required:
-        raise MissingValue(f"{step.op.describe()}: required", expected="a value", found="nothing")
-    return value
-
-
 def _trace(compiled: CompiledMapping, steps: Iterable[FieldStep | GroupStep], rules: Mapping[str, Any], item: Any,
            base: tuple[str | int, ...], source: Path, out: list[FieldTrace], hidden: frozenset[str]) -> None:
     for step in _in_mapping_order(steps, rules):
@@ -157,7 +146,7 @@ def _trace(compiled: CompiledMapping, steps: Iterable[FieldStep | GroupStep], ru
         trace = FieldTrace(target, step.op.describe(), position(location, source),
                            asdict(location) if location else None)
         try:
-            value = as_json(_value(step, item))
+            value = as_json(step.value(item))
             trace.value = HIDDEN if hide and value is not None else value
         except _DATA_ERRORS as exc:
             trace.error = _detail(exc, step.op, hide=hide)

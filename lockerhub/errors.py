@@ -133,6 +133,14 @@ class AllocationError(LockerhubError):
     """No locker/compartment can take the parcel."""
 
 
+class BusinessRejection(LockerhubError):
+    """A well-formed shipment the hub refuses (``reason``: a lifecycle REJECTED reason such as ``unknown_locker``)."""
+
+    def __init__(self, reason: str, message: str, **kwargs: object) -> None:
+        self.reason = reason
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
 def errors_sorted(errors: list[LockerhubError]) -> list[LockerhubError]:
     """Errors ordered by position, as the CLI prints them."""
     return sorted(errors, key=lambda e: e.location.sort_key() if e.location else ("", 0, 0))

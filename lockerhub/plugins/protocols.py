@@ -80,6 +80,22 @@ class SourceRecord:
     shipment: Shipment | None = None
     errors: tuple[LockerhubError, ...] = ()
     lineage: Mapping[str, Location] = field(default_factory=dict)
+    ack_key: tuple[str, ...] | None = None  # the connector's own id of the record for ``write_ack`` (ISA13/GS06/ST02)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What became of one record of a file, for the acknowledgement sent back to the partner.
+
+    ``accepted`` is False when the record was quarantined: syntax or envelope errors, mapping errors, or a business
+    rejection (``reasons`` then holds the lifecycle REJECTED reasons: ``unknown_locker``, ``no_compartment_fits``,
+    ``duplicate_shipment``, ...). ``errors`` are every error, with their positions in the file when known."""
+
+    ack_key: tuple[str, ...] | None
+    accepted: bool
+    shipment_reference: str | None = None
+    errors: tuple[LockerhubError, ...] = ()
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +156,10 @@ class InboxWatching(Protocol):
     def archive(self, path: Path, *, failed: bool) -> Path: ...
 
 
+class Acknowledging(Protocol):
+    def write_ack(self, path: Path, outcomes: Sequence[RecordOutcome], *, partner: str) -> list[Path]: ...
+
+
 class WebhookReceiving(Protocol):
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[VendorEvent]: ...
 
@@ -155,8 +175,9 @@ CAPABILITY_MEMBERS: dict[Capability, tuple[str, ...]] = {
     Capability.PRECHECK: ("precheck",),
     Capability.WEBHOOKS: ("parse_webhook",),
     Capability.WATCH_INBOX: ("pending", "archive"),
+    Capability.WRITE_ACK: ("write_ack",),
 }
 # Where each member's reference signature lives, for the registry's signature check.
 PROTOCOLS: tuple[type, ...] = (
-    Connector, TmsSource, TmsSink, LockerVendor, Prechecking, InboxWatching, WebhookReceiving,
+    Connector, TmsSource, TmsSink, LockerVendor, Prechecking, InboxWatching, Acknowledging, WebhookReceiving,
 )

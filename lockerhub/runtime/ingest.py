@@ -1,14 +1,19 @@
 """Ingest: read a TMS drop, create parcels idempotently, quarantine what cannot be read, archive the file.
 
-A parcel's domain key (partner + shipment reference + parcel id) is unique in the store: the same parcel sent
-again, in the same file or another, is counted as a duplicate and changes nothing. Each record commits on its
-own, so one bad row never holds back the good ones.
+A parcel's domain key (partner + shipment reference + parcel id) is unique in the store: the same parcel read
+again is counted as a duplicate and changes nothing. Each record commits on its own, so one bad row never holds
+back the good ones.
+
+A partner whose connector acknowledges (``write_ack``) also gets the business checks of
+:mod:`lockerhub.runtime.admission` per record (a refused record is quarantined at stage ``admit``, the others
+proceed), then one acknowledgement of the whole file with every record's outcome, written before the file is
+archived. Ingesting the same file again writes the same acknowledgement.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lockerhub.errors import Location, LockerhubError, ParseError
 from lockerhub.model import ParcelEvent, ParcelStatus, Shipment, idempotency_key
-from lockerhub.plugins.protocols import SourceRecord
-from lockerhub.runtime import quarantine
+from lockerhub.plugins.protocols import Capability, RecordOutcome, SourceRecord
+from lockerhub.runtime import admission, quarantine
 from lockerhub.runtime.hub import Hub
 from lockerhub.store import EventRow, IngestedFileRow, ParcelRow
 
@@ -31,11 +36,14 @@ class IngestReport:
     accepted: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    refused: int = 0  # records quarantined by a business check (also counted in ``quarantined``)
+    acknowledgements: list[str] = field(default_factory=list)
     archived_to: str | None = None
     error: str | None = None
 
 
-def _create_parcels(hub: Hub, record: SourceRecord, shipment: Shipment, source_id: str, report: IngestReport) -> None:
+def _create_parcels(hub: Hub, record: SourceRecord, shipment: Shipment, source_id: str, report: IngestReport,
+                    origin: str) -> None:
     recipient = shipment.recipient.model_dump_json()
     for parcel in shipment.parcels:
         key = idempotency_key(shipment.partner, shipment.reference, parcel.parcel_id)
@@ -48,7 +56,7 @@ def _create_parcels(hub: Hub, record: SourceRecord, shipment: Shipment, source_i
                     key=key, partner=shipment.partner, shipment_ref=shipment.reference,
                     parcel_id=parcel.parcel_id, status=ParcelStatus.CREATED.value,
                     parcel={**parcel.model_dump(mode="json"), "destination_locker": shipment.destination_locker},
-                    recipient_enc=hub.cipher.encrypt(recipient, context=RECIPIENT_CONTEXT),
+                    recipient_enc=hub.cipher.encrypt(recipient, context=RECIPIENT_CONTEXT), origin=origin,
                 )
                 s.add(row)
                 s.flush()
@@ -68,16 +76,32 @@ def ingest_file(hub: Hub, partner: str, path: Path) -> IngestReport:
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     report = IngestReport(file=str(path))
+    acknowledges = Capability.WRITE_ACK in type(source).capabilities
+    outcomes: list[RecordOutcome] = []
+
+    def keep(record: SourceRecord, stage: str, errors: list[LockerhubError]) -> None:
+        with hub.store.transaction() as s:
+            quarantine.put(s, hub.cipher, source=str(path), partner=partner, location=str(record.location),
+                           stage=stage, errors=errors, payload=record.raw)
+        report.quarantined += 1
+
     try:
-        for record in source.read(path, partner=partner):
+        for n, record in enumerate(source.read(path, partner=partner)):
             report.records += 1
             if record.errors or record.shipment is None:
-                with hub.store.transaction() as s:
-                    quarantine.put(s, hub.cipher, source=str(path), partner=partner, location=str(record.location),
-                                   stage="map", errors=list(record.errors), payload=record.raw)
-                report.quarantined += 1
+                keep(record, "map", list(record.errors))
+                outcomes.append(RecordOutcome(record.ack_key, False, errors=record.errors))
                 continue
-            _create_parcels(hub, record, record.shipment, source_id, report)
+            shipment, origin = record.shipment, f"{sha}#{n}"
+            refused = admission.check(hub, partner, record, shipment, origin) if acknowledges else []
+            if refused:
+                keep(record, "admit", list(refused))
+                report.refused += 1
+                outcomes.append(RecordOutcome(record.ack_key, False, shipment.reference, tuple(refused),
+                                              tuple(dict.fromkeys(r.reason for r in refused))))
+                continue
+            _create_parcels(hub, record, shipment, source_id, report, origin)
+            outcomes.append(RecordOutcome(record.ack_key, True, shipment.reference))
     except (ParseError, LockerhubError) as exc:  # the file as a whole could not be read
         with hub.store.transaction() as s:
             quarantine.put(s, hub.cipher, source=str(path), partner=partner,
@@ -85,6 +109,8 @@ def ingest_file(hub: Hub, partner: str, path: Path) -> IngestReport:
                            payload=data.decode("utf-8", errors="replace"))
         report.quarantined += 1
         report.error = exc.render()
+    if acknowledges and report.error is None:
+        report.acknowledgements = [str(p) for p in source.write_ack(path, outcomes, partner=partner)]
     with hub.store.transaction() as s:
         seen = s.get(IngestedFileRow, sha)
         if seen is None:

@@ -61,6 +61,7 @@ class ParcelRow(Base):
     recipient_enc: Mapped[str | None] = mapped_column(Text)  # canonical Party as JSON, encrypted
     access_code_enc: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    origin: Mapped[str | None] = mapped_column(String(80))  # file sha256 + record number it was first read from
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_204_booked_and_iftmin_rejected_for_an_unknown_locker(pilot: Path, sim) -> None:  # type: ignore[no-untyped-def]
+def test_204_booked_and_iftmin_refused_for_an_unknown_locker(pilot: Path, sim) -> None:  # type: ignore[no-untyped-def]
     folder = pilot.parent
     config = folder / "edi.yaml"
     config.write_text(
@@ -39,12 +39,13 @@ def test_204_booked_and_iftmin_rejected_for_an_unknown_locker(pilot: Path, sim) 
     # two transaction sets with three parcels; the bad file: one good set (one parcel) and one with a wrong SE01
     assert (good["records"], good["accepted"], good["quarantined"]) == (2, 3, 0)
     assert (bad["records"], bad["accepted"], bad["quarantined"]) == (2, 1, 1)
-    assert (iftmin["records"], iftmin["accepted"], iftmin["quarantined"]) == (1, 2, 0)  # one message, two GIDs
-    # SIM-WAW-0001 and SIM-KRK-0001 exist in the network; the IFTMIN's KRA01M does not: unknown_locker
-    assert (result["booking"]["booked"], result["booking"]["rejected"]) == (4, 2)
-    # EDI partners have no status writer yet: their messages wait in the outbox instead of being lost.
+    # SIM-WAW-0001 and SIM-KRK-0001 exist in the network; the IFTMIN's KRA01M does not: refused at ingest (an
+    # EDI partner hears it in the acknowledgement), quarantined, never booked
+    assert (iftmin["records"], iftmin["accepted"], iftmin["refused"], iftmin["quarantined"]) == (1, 0, 1, 1)
+    assert (result["booking"]["booked"], result["booking"]["rejected"]) == (4, 0)
+    # without an outbox the partners' status messages wait in the hub's outbox instead of being lost
     assert result["relay"]["published"] == 0
-    assert result["relay"]["waiting"] == {"acme-x12": 4, "acme-edifact": 2}
+    assert result["relay"]["waiting"] == {"acme-x12": 4}
     listing = subprocess.run([sys.executable, "-m", "lockerhub.cli", "quarantine", "list", "--json"],
                              capture_output=True, text=True, env=dict(os.environ), check=True)
     errors = [e for item in json.loads(listing.stdout) for e in item["errors"]]

@@ -25,7 +25,8 @@ def test_the_registry_loads_the_connector_with_its_format() -> None:
     cls = Registry().load("edifact")
     assert cls is EdifactConnector
     assert cls.kind is ConnectorKind.TMS
-    assert cls.capabilities == frozenset({Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS})
+    assert cls.capabilities == frozenset({Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS,
+                                         Capability.WRITE_ACK})
     assert cls.source_format is EdifactFormat
     assert cls.spec()["properties"]["file_glob"]["default"] == "*.edi"
 
@@ -57,7 +58,7 @@ def test_read_gives_one_record_per_message_with_envelope_errors_attached(connect
     assert [(p.sscc, p.weight_g, p.dimensions.length_mm) for p in first.shipment.parcels] == [
         ("005901234500000016", 1500, 300)]
     assert first.raw.startswith("UNH+1+IFTMIN:D:04A:UN'\nBGM+610+SHP1+9'\n") and first.raw.endswith("UNT+14+1'\n")
-    assert str(first.lineage["parcels[0].weight_g"]) == f"{path}:12:13 (segment 11 MEA-MEA03)"
+    assert str(first.lineage["parcels[0].weight_g"]) == f"{path}:12:17 (segment 11 MEA-MEA03)"  # the value, not its unit
     assert bad.shipment is None
     assert [str(e) for e in bad.errors] == [
         f"{path}:30:5 (segment 29 UNT-UNT01): error: message 2: segment count: expected 14, found 5"]
@@ -82,7 +83,7 @@ def test_mapping_errors_are_at_the_element_and_stray_segments_are_a_record(conne
     assert stray.shipment is None and stray.raw == "JUNK+1'\n"
     assert [e.message for e in stray.errors] == ["segment outside an interchange"]
     assert [str(e) for e in record.errors] == [
-        f"{path}:12:13 (segment 12 MEA-MEA03): error: element MEA[AAE]/C174/6411 -> parcels[0].weight_g: required: "
+        f"{path}:12:17 (segment 12 MEA-MEA03): error: element MEA[AAE]/C174/6314 -> parcels[0].weight_g: required: "
         "expected a value, found none"]
 
 

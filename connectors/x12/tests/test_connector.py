@@ -44,7 +44,7 @@ def test_registry_discovers_and_verifies_the_plugin(config: X12Config) -> None:
     cls = registry.load("x12")
     assert cls is X12Connector and verify(cls, where="test") is X12Connector
     assert (cls.id, cls.kind, cls.config_model) == ("x12", ConnectorKind.TMS, X12Config)
-    assert cls.capabilities == {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS}
+    assert cls.capabilities == {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS, Capability.WRITE_ACK}
     assert cls.version == version("lockerhub-x12")
     assert cls.source_format is X12Format
     created = registry.create("x12", config.model_dump())
@@ -134,8 +134,8 @@ def test_read_reports_mapping_errors_at_their_element(connector: X12Connector, x
     path = write(x12.interchange(x12.group(body), after="\n"))
     [record] = connector.read(path, partner="acme")
     assert record.shipment is None
-    assert [str(e) for e in record.errors] == [  # a `when` rule is located at its condition's path
-        f"{path}:16:7 (segment 16 AT8-AT802): error: element AT8/02 -> parcels[0].weight_g: expected a number, "
+    assert [str(e) for e in record.errors] == [  # a `when` rule is located at the value it read
+        f"{path}:16:9 (segment 16 AT8-AT803): error: element AT8/03 -> parcels[0].weight_g: expected a number, "
         "found 'heavy' (rule: unit kg->g)"]
 
 

@@ -48,5 +48,14 @@ class WhenOp(Op):
         if self.else_ is not None:
             yield self.else_
 
+    def paths(self) -> Iterator[str]:
+        """The branches' paths first: a value (and an error about it) is located where the value is read, not
+        where the condition looks."""
+        yield from self.then.paths()
+        if self.else_ is not None:
+            yield from self.else_.paths()
+        for op in self.if_.ops():
+            yield from op.paths()
+
     def describe(self) -> str:
         return f"when {self.if_.describe()}"

@@ -57,7 +57,7 @@ def test_only_the_chosen_branch_is_read(value, fails) -> None:
     rule = "{op: when, if: {test: equals, of: kind, value: n}, then: {op: number, of: v}, else: v}"
     assert value(rule, {"kind": "t", "v": "twelve"}) == "twelve"
     assert fails(rule, {"kind": "n", "v": "twelve"}) == [
-        "<input>: error: field kind -> v: expected a number, found 'twelve' (rule: number)"]
+        "<input>: error: field v -> v: expected a number, found 'twelve' (rule: number)"]  # where the value is
 
 
 def test_conditions_stop_at_the_first_decisive_test(value) -> None:
@@ -83,7 +83,7 @@ def test_paths_and_children_see_inside_conditions() -> None:
                                    {"test": "matches", "of": "c", "pattern": "x"}]},
             {"test": "in", "of": "d", "values": [1]}]}},
         "then": "e", "else": {"op": "coalesce", "of": ["f", "g"]}})
-    assert list(op.paths()) == ["a", "b", "c", "d", "e", "f", "g"]
+    assert list(op.paths()) == ["e", "f", "g", "a", "b", "c", "d"]  # branches first: values are located there
     assert [child.describe() for child in op.children()] == [
         "path a", "text", "path c", "path d", "path e", "coalesce of 2"]
     assert op.describe() == "when not (path a equals 1 and (text exists or path c matches 'x') and path d in 1 values)"

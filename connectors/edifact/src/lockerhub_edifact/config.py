@@ -11,11 +11,13 @@ Config (pydantic-settings; keyword arguments win over environment variables):
     ``file_glob``  LOCKERHUB_EDIFACT_FILE_GLOB  which inbox files are pending (default ``*.edi``)
     ``outbox``, ``interchange_id``, ``partner_id``: where IFTSTA status files go and the envelope's parties
     (LOCKERHUB_EDIFACT_<FIELD>)
+    ``contrl``     send a CONTRL for every received interchange (default true)
+    ``aperak``     ``rejections`` (default: an APERAK for each refused message), ``all`` or ``none``
 
     Processed files move to ``<inbox>/done`` and ``<inbox>/failed``; both are created on demand.
 
 Status crosswalk file:
-    None yet (IFTSTA, CONTRL and APERAK writers come later).
+    ``statuses_iftsta.yaml`` (IFTSTA status codes) and ``aperak_errors.yaml`` (APERAK error codes).
 
 Limits/Pitfalls:
     - Unknown keys are errors (``extra="forbid"``): a misspelt key is reported, never silently ignored.
@@ -25,6 +27,7 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
@@ -40,3 +43,5 @@ class EdifactConfig(FileDropConfig):
     outbox: Path | None = None  # IFTSTA status files go here; without it status messages wait in the hub's outbox
     interchange_id: str = "LOCKERHUB"  # our UNB02 when sending
     partner_id: str | None = None  # their UNB03 (required with outbox)
+    contrl: bool = True
+    aperak: Literal["rejections", "all", "none"] = "rejections"

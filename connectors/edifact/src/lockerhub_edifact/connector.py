@@ -29,14 +29,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lockerhub.plugins.filedrop import FileDropSource
-from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord, StatusUpdate
+from lockerhub.plugins.protocols import Capability, ConnectorKind, RecordOutcome, SourceRecord, StatusUpdate
 from lockerhub.plugins.registry import package_version
 from lockerhub_edifact import envelope
-from lockerhub_edifact.status import write_iftsta_files
-from lockerhub_edifact.tokenizer import iter_segments
 from lockerhub_edifact.config import EdifactConfig
 from lockerhub_edifact.format import EdifactFormat
 from lockerhub_edifact.reader import read_records
+from lockerhub_edifact.respond import write_responses
+from lockerhub_edifact.status import write_iftsta_files
+from lockerhub_edifact.tokenizer import iter_segments
 
 
 class EdifactConnector(FileDropSource):
@@ -46,7 +47,7 @@ class EdifactConnector(FileDropSource):
     kind: ClassVar[ConnectorKind] = ConnectorKind.TMS
     version: ClassVar[str] = package_version("lockerhub-edifact")
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS})
+        {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS, Capability.WRITE_ACK})
     config_model: ClassVar[type[EdifactConfig]] = EdifactConfig
     source_format: ClassVar[type[EdifactFormat]] = EdifactFormat
 
@@ -78,6 +79,11 @@ class EdifactConnector(FileDropSource):
         ``outbox`` this is a ConfigError (the hub keeps the messages and says so)."""
         return write_iftsta_files(updates, outbox=self.require("outbox"), interchange_id=self.config.interchange_id,
                                   partner_id=self.require("partner_id"))
+
+    def write_ack(self, path: Path, outcomes: Sequence[RecordOutcome], *, partner: str) -> list[Path]:
+        """CONTRL and APERAK answering the received file ``path``, in the outbox; nothing without one. See
+        :mod:`lockerhub_edifact.respond`."""
+        return write_responses(Path(path), outcomes, cfg=self.config)
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per message of ``path``; see :mod:`lockerhub_edifact.reader`."""

@@ -10,6 +10,7 @@ Capabilities:
       such error, its own and its interchange's, each at ``file:line:col (segment N TAG-TAGnn)``.
     - Otherwise the message is mapped; a record with mapping errors (a required value missing, a canonical rule
       such as an SSCC check digit) has ``shipment=None`` and those errors, at the element they came from.
+    - ``ack_key`` is (UNB05, UNH01), for the CONTRL/APERAK answering the file.
     - ``lineage`` maps canonical paths (``parcels[0].weight_g``) to the element that fed them, when asked for.
 
 Limits/Pitfalls:
@@ -24,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from lockerhub.errors import Location
+from lockerhub.errors import Location, errors_sorted
 from lockerhub.mapping import CompiledMapping
 from lockerhub.plugins.lineage import MappedLineage
 from lockerhub.plugins.protocols import SourceRecord
@@ -39,10 +40,14 @@ def read_records(path: str | Path, mapping: CompiledMapping, *, partner: str) ->
     for item in mapping.format.read(Path(path), **mapping.doc.source.options):
         where = Location(file=item.file, line=item.line)
         problems = item.problems
-        if problems or isinstance(item, Stray):
+        if isinstance(item, Stray):
             yield SourceRecord(location=where, raw=item.raw, errors=tuple(problems))
             continue
+        key = (item.interchange.control if item.interchange else "", item.reference)
+        if problems:
+            yield SourceRecord(location=where, raw=item.raw, errors=tuple(problems), ack_key=key)
+            continue
         for result in mapping.map_document(item, extra=extra):
-            errors = tuple(sorted(result.errors, key=lambda e: e.location.sort_key() if e.location else ("", 0, 0)))
+            errors = tuple(errors_sorted(list(result.errors)))
             yield SourceRecord(location=where, raw=item.raw, shipment=None if errors else result.value,
-                               errors=errors, lineage=MappedLineage(result))
+                               errors=errors, lineage=MappedLineage(result), ack_key=key)

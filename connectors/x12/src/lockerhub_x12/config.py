@@ -8,6 +8,9 @@ Config (pydantic-settings; keyword arguments win over environment variables):
     ``file_glob``  LOCKERHUB_X12_FILE_GLOB  which inbox files are pending (default ``*.edi``)
     ``outbox``, ``interchange_id``, ``partner_id``, ``scac``, ``version``, ``element``/``component``/``segment``/
     ``newline``: where 214 status files go and how their envelopes and delimiters look (LOCKERHUB_X12_<FIELD>)
+    ``acknowledgement``  ``auto`` (999 for 005010 groups, 997 before), ``997``, ``999`` or ``none``: the functional
+                   acknowledgement written to the outbox for every received file
+    ``tender_response``  also answer each 204 with a 990 (accept / decline)
 
     Processed files move to ``<inbox>/done`` and ``<inbox>/failed``; both are created on demand. Unknown keys are
     errors (``extra="forbid"``).
@@ -16,6 +19,7 @@ Config (pydantic-settings; keyword arguments win over environment variables):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
@@ -37,3 +41,5 @@ class X12Config(FileDropConfig):
     component: str = ":"
     segment: str = "~"
     newline: str = "\n"
+    acknowledgement: Literal["auto", "997", "999", "none"] = "auto"
+    tender_response: bool = False

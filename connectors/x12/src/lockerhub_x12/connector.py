@@ -4,8 +4,9 @@ becomes a canonical shipment through a mapping.
 Capabilities:
     ``read`` (every transaction set of every interchange of a file -> one :class:`SourceRecord` each, with the
     shipment or its errors), ``watch_inbox`` (``pending`` lists files ready to read, ``archive`` moves a processed
-    file to ``inbox/done`` or ``inbox/failed``). Kind ``tms-source``. Acknowledgements (997/999) and status messages
-    (214) are not written yet.
+    file to ``inbox/done`` or ``inbox/failed``), ``write_status`` (214 files, :mod:`lockerhub_x12.status`) and
+    ``write_ack`` (997/999 with every transaction set's outcome, and 990 tender responses:
+    :mod:`lockerhub_x12.respond`). Kind ``tms``.
 
     A record's ``location`` is its ST segment (``file:line:col (segment N ST)``) and ``raw`` the transaction set's
     text from ST to SE. Envelope errors (SE01 count, ST02/SE02, GE01/GE02, IEA01/IEA02, missing trailers) are
@@ -16,7 +17,7 @@ Config (:class:`~lockerhub_x12.config.X12Config`):
     LOCKERHUB_X12_INBOX, LOCKERHUB_X12_MAPPING, LOCKERHUB_X12_FILE_GLOB.
 
 Status crosswalk file:
-    None yet (the 214 writer will bring one).
+    ``statuses_214.yaml`` (canonical status -> AT7 code); acknowledgement codes in ``acks.yaml``.
 
 Limits/Pitfalls:
     - The mapping decides which transaction sets are read (``source.options.transaction_sets``); without it every
@@ -36,14 +37,14 @@ from typing import Any, ClassVar
 from lockerhub.errors import Location, errors_sorted
 from lockerhub.plugins.filedrop import FileDropSource
 from lockerhub.plugins.lineage import MappedLineage
-from lockerhub.plugins.protocols import Capability, ConnectorKind, SourceRecord, StatusUpdate
+from lockerhub.plugins.protocols import Capability, ConnectorKind, RecordOutcome, SourceRecord, StatusUpdate
 from lockerhub.plugins.registry import package_version
 from lockerhub_x12 import envelope
 from lockerhub_x12.config import X12Config
 from lockerhub_x12.format import X12Format, X12Stray, X12Transaction
+from lockerhub_x12.respond import delimiters_of, write_responses
 from lockerhub_x12.status import write_214_files
 from lockerhub_x12.tokenizer import iter_segments
-from lockerhub_x12.writer import WriteDelimiters
 
 
 class X12Connector(FileDropSource):
@@ -53,7 +54,7 @@ class X12Connector(FileDropSource):
     kind: ClassVar[ConnectorKind] = ConnectorKind.TMS
     version: ClassVar[str] = package_version("lockerhub-x12")
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS})
+        {Capability.READ, Capability.WATCH_INBOX, Capability.WRITE_STATUS, Capability.WRITE_ACK})
     config_model: ClassVar[type[X12Config]] = X12Config
     source_format: ClassVar[type[X12Format]] = X12Format
 
@@ -82,10 +83,13 @@ class X12Connector(FileDropSource):
         is a ConfigError (the hub keeps the messages and says so)."""
         cfg = self.config
         outbox, partner_id = self.require("outbox"), self.require("partner_id")
-        delimiters = WriteDelimiters(element=cfg.element, component=cfg.component, segment=cfg.segment,
-                                     newline=cfg.newline if cfg.segment != "\n" else "")
         return write_214_files(updates, outbox=outbox, interchange_id=cfg.interchange_id, partner_id=partner_id,
-                               delimiters=delimiters, version=cfg.version, scac=cfg.scac)
+                               delimiters=delimiters_of(cfg), version=cfg.version, scac=cfg.scac)
+
+    def write_ack(self, path: Path, outcomes: Sequence[RecordOutcome], *, partner: str) -> list[Path]:
+        """The 997/999 (and 990s) answering the received file ``path``, in the outbox; nothing without one. See
+        :mod:`lockerhub_x12.respond`."""
+        return write_responses(Path(path), outcomes, cfg=self.config)
 
     def read(self, path: Path, *, partner: str) -> Iterator[SourceRecord]:
         """One SourceRecord per transaction set of ``path`` (per ``repeat`` item when the mapping has a top-level
@@ -95,14 +99,22 @@ class X12Connector(FileDropSource):
         mapping = self.mapping
         extra = {"partner": partner}
         for record in mapping.format.read(Path(path), **mapping.doc.source.options):
-            where = _where(record)
+            where, key = _where(record), _ack_key(record)
             if record.problem is not None:
-                yield SourceRecord(location=where, raw=record.raw, errors=tuple(record.errors))
+                yield SourceRecord(location=where, raw=record.raw, errors=tuple(record.errors), ack_key=key)
                 continue
             for result in mapping.map_document(record, extra=extra):
                 errors = tuple(errors_sorted(list(result.errors)))
                 yield SourceRecord(location=where, raw=record.raw, shipment=None if errors else result.value,
-                                   errors=errors, lineage=MappedLineage(result))
+                                   errors=errors, lineage=MappedLineage(result), ack_key=key)
+
+
+def _ack_key(record: X12Transaction | X12Stray) -> tuple[str, str, str] | None:
+    """(ISA13, GS06, ST02) as :func:`lockerhub_x12.messages.acknowledge` keys a transaction set."""
+    if isinstance(record, X12Stray) or record.group.header is None:
+        return None
+    return (record.interchange.header.raw(13) or "", record.group.header.value(6) or "",
+            record.transaction.control or "")
 
 
 def _where(record: X12Transaction | X12Stray) -> Location:

@@ -1,12 +1,14 @@
 """``lockerhub demo``: the pilot end to end on embedded defaults, deterministic for a seed.
 
-1. Lays out a fresh pilot under ``<data dir>/demo`` from ``examples/pilot`` (config + mapping) and generates CSV
-   drops from a TMS (two files, a few broken rows, and the first file re-sent).
+1. Lays out a fresh pilot under ``<data dir>/demo`` from ``examples/pilot`` (config + mappings), generates CSV
+   drops from a TMS (two files, a few broken rows, and the first file re-sent) and takes the EDI drops of
+   ``examples/pilot/drops`` (an X12 204 file and an EDIFACT IFTMIN file, each with one broken transaction).
 2. Starts the simulated locker network as a real HTTP server on 127.0.0.1 with a one-off API key (passed to
    the connector through ``LOCKERHUB_SIMLOCKER_*`` environment variables, never written to a file).
 3. Ingests the drops, books every parcel over HTTP, lets couriers deposit them, lets most recipients collect
    with their access codes, lets the simulated clock run past the pickup window, syncs statuses by polling, and
-   sends status CSV files to the TMS outbox.
+   sends status files to the partners' outboxes (CSV, X12 214, EDIFACT IFTSTA); the EDI partners also get an
+   acknowledgement per file (999 + 990, CONTRL + APERAK) that accepts the good transactions and rejects the others.
 4. Prints a summary table and where the outputs are.
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -60,11 +63,20 @@ def lay_out_pilot(dest: Path) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(root / "examples" / "pilot", dest / "examples" / "pilot",
-                    ignore=shutil.ignore_patterns("inbox", "outbox", "__pycache__"))
+                    ignore=shutil.ignore_patterns("inbox", "outbox", "drops", "__pycache__"))
     shutil.copytree(root / "mappings", dest / "mappings", ignore=shutil.ignore_patterns("__pycache__"))
     config = dest / "examples" / "pilot" / "lockerhub.yaml"
-    (config.parent / "inbox" / PARTNER).mkdir(parents=True)
+    for ref in (yaml.safe_load(config.read_text("utf-8")).get("partners") or {}).values():
+        inbox = (ref.get("config") or {}).get("inbox")
+        if inbox:
+            (config.parent / inbox).mkdir(parents=True, exist_ok=True)
     return config
+
+
+def edi_drops() -> list[tuple[str, Path]]:
+    """(partner, file) of the pilot's EDI drops, ``examples/pilot/drops/<partner>/*.edi``."""
+    drops = pilot_root() / "examples" / "pilot" / "drops"
+    return [(path.parent.name, path) for path in sorted(drops.glob("*/*.edi"))]
 
 
 @dataclass(slots=True)
@@ -72,6 +84,7 @@ class DemoSummary:
     received: int = 0
     accepted: int = 0
     duplicates: int = 0
+    refused: int = 0
     booked: int = 0
     rejected: int = 0
     deposited: int = 0
@@ -80,6 +93,7 @@ class DemoSummary:
     quarantined: int = 0
     status_messages: int = 0
     status_files: int = 0
+    acknowledgements: int = 0
     rejected_reasons: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
 
@@ -93,9 +107,10 @@ class DemoSummary:
         table.add_column("note")
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.rejected_reasons.items()))
         for stage, count, note in (
-            ("received", self.received, "rows read from the TMS drops"),
+            ("received", self.received, "CSV rows and EDI transactions read from the TMS drops"),
             ("accepted", self.accepted, "new parcels"),
             ("duplicates", self.duplicates, "already known (re-sent file), booked once"),
+            ("refused", self.refused, "EDI shipments refused at ingest, told in the acknowledgement"),
             ("booked", self.booked, "reserved and booked at a locker over HTTP"),
             ("rejected", self.rejected, reasons),
             ("deposited", self.deposited, "placed in a compartment by a courier"),
@@ -105,7 +120,8 @@ class DemoSummary:
         ):
             table.add_row(stage, str(count), note)
         console.print(table)
-        console.print(f"{self.status_messages} status messages sent in {self.status_files} status file(s)")
+        console.print(f"{self.status_messages} status messages sent in {self.status_files} status file(s); "
+                      f"{self.acknowledgements} EDI acknowledgement file(s)")
         for what, where in self.outputs.items():
             console.print(f"  {what:<12} {where}", markup=False, highlight=False, soft_wrap=True)
 
@@ -188,14 +204,19 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
                             TimeElapsedColumn(), console=console, transient=False)
         try:
             with progress:
-                task = progress.add_task("ingest TMS drops", total=len(drops))
-                for drop in drops:  # files arrive one after the other, as a TMS sends them
-                    path = inbox / drop.name
-                    path.write_bytes(drop.content)
-                    report = ingest_file(hub, PARTNER, path)
+                edi = edi_drops()
+                task = progress.add_task("ingest TMS drops", total=len(drops) + len(edi))
+                arrivals = [(PARTNER, inbox / drop.name, drop.content) for drop in drops]
+                arrivals += [(partner, config_path.parent / "inbox" / partner / path.name, path.read_bytes())
+                             for partner, path in edi]
+                for partner, path, content in arrivals:  # files arrive one after the other, as TMSs send them
+                    path.write_bytes(content)
+                    report = ingest_file(hub, partner, path)
                     summary.received += report.records
                     summary.accepted += report.accepted
                     summary.duplicates += report.duplicates
+                    summary.refused += report.refused
+                    summary.acknowledgements += len(report.acknowledgements)
                     progress.advance(task)
                 task = progress.add_task("book lockers over HTTP", total=summary.accepted)
                 book_pending(hub, progress=lambda: progress.advance(task))
@@ -204,11 +225,11 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
         finally:
             hub.close()
     _summarise(hub, summary)
-    outbox = config_path.parent / "outbox" / PARTNER
-    summary.status_files = len(list(outbox.glob("*.csv")))
+    outbox = config_path.parent / "outbox"
+    summary.status_files = sum(1 for p in outbox.glob("*/*") if p.is_file() and not p.name.startswith("ack_"))
     summary.outputs = {
         "status files": _shown(outbox),
-        "archived": _shown(inbox / "done"),
+        "archived": _shown(config_path.parent / "inbox"),
         "database": _shown(workdir / "lockerhub.db"),
         "quarantine": f"LOCKERHUB_DATA_DIR={_shown(workdir)} uv run lockerhub quarantine list",
     }

@@ -1,4 +1,5 @@
-"""The pilot end to end through the real CLI process: CSV drops in, HTTP bookings, status files out."""
+"""The pilot end to end through the real CLI process: CSV and EDI drops in, HTTP bookings, status files and
+acknowledgements out."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 
 PARCELS, LOCKERS, SEED = 60, 16, 11
+# examples/pilot/drops: a 204 file (two good tenders with 1 + 2 parcels, one with a wrong SE01) and an IFTMIN file
+# (one good message with 2 parcels, one with a wrong UNT01, one for a locker the network does not have)
+EDI_RECORDS, EDI_PARCELS, EDI_BROKEN, EDI_REFUSED = 6, 5, 2, 1
 
 
 def run_demo(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -36,10 +40,13 @@ def test_summary_counts_add_up(demo_run: tuple[dict, Path]) -> None:
     summary, _ = demo_run
     first_file = PARCELS * 3 // 5
     broken = 2 + 2  # two damaged rows in each of the two distinct drops
-    assert summary["received"] == PARCELS + first_file  # the first drop is re-sent once
-    assert summary["accepted"] == PARCELS - broken
+    assert summary["received"] == PARCELS + first_file + EDI_RECORDS  # the first CSV drop is re-sent once
+    assert summary["accepted"] == PARCELS - broken + EDI_PARCELS
     assert summary["duplicates"] == first_file - 2  # every valid row of the re-sent file, and nothing else
-    assert summary["quarantined"] == broken  # the re-sent broken rows are the same items, not new ones
+    assert summary["refused"] == EDI_REFUSED
+    # the re-sent broken rows are the same items, not new ones
+    assert summary["quarantined"] == broken + EDI_BROKEN + EDI_REFUSED
+    assert summary["acknowledgements"] == 2  # one per EDI file
     assert summary["booked"] + summary["rejected"] == summary["accepted"]
     assert summary["booked"] > summary["rejected"] > 0
     assert summary["deposited"] == summary["booked"]
@@ -49,20 +56,43 @@ def test_summary_counts_add_up(demo_run: tuple[dict, Path]) -> None:
 
 def test_status_files_report_every_change(demo_run: tuple[dict, Path]) -> None:
     summary, workdir = demo_run
-    files = sorted((workdir / "examples" / "pilot" / "outbox" / "acme-tms").glob("status_*.csv"))
-    assert len(files) == summary["status_files"] >= 1
+    outbox = workdir / "examples" / "pilot" / "outbox"
+    files = sorted((outbox / "acme-tms").glob("status_*.csv"))
+    assert len(files) >= 1 and summary["status_files"] == len(files) + 2  # + one 214 and one IFTSTA file
     rows = [r for f in files for r in csv.DictReader(f.read_text("utf-8").splitlines())]
-    assert len(rows) == summary["status_messages"]
     by_status: dict[str, int] = {}
     for r in rows:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
-    assert by_status["BOOKED"] == summary["booked"]
-    assert by_status["DEPOSITED"] == summary["deposited"]
-    assert by_status["COLLECTED"] == summary["collected"]
-    assert by_status["PICKUP_EXPIRED"] == summary["expired"]
+    # every EDI parcel is booked, deposited, then collected or expired; BOOKED is not sent in a 214 or IFTSTA
+    assert by_status["BOOKED"] == summary["booked"] - EDI_PARCELS
+    assert by_status["DEPOSITED"] == summary["deposited"] - EDI_PARCELS
+    assert by_status["COLLECTED"] + by_status["PICKUP_EXPIRED"] == summary["deposited"] - EDI_PARCELS
     assert by_status["REJECTED"] == summary["rejected"]
+    (x12,) = (outbox / "acme-x12").glob("214_*.edi")
+    (edifact,) = (outbox / "acme-edifact").glob("iftsta_*.edi")
+    at7 = [line for line in x12.read_text("ascii").splitlines() if line.startswith("AT7*")]
+    sts = [line for line in edifact.read_text("latin-1").splitlines() if line.startswith("STS+")]
+    # 214: deposited + collected/expired per parcel; IFTSTA also reports BOOKED (9011 code 6)
+    assert (len(at7), len(sts)) == (2 * 3, 3 * 2)
+    assert len(rows) + 3 * EDI_PARCELS == summary["status_messages"]  # booked, deposited, collected/expired
     assert [int(r["sequence"]) for r in rows] == sorted(int(r["sequence"]) for r in rows)
     assert len({(r["parcel_id"], r["status"]) for r in rows}) == len(rows)  # nothing reported twice
+
+
+def test_edi_files_are_acknowledged_per_transaction(demo_run: tuple[dict, Path]) -> None:
+    _, workdir = demo_run
+    outbox = workdir / "examples" / "pilot" / "outbox"
+    (x12,) = (outbox / "acme-x12").glob("ack_*.edi")
+    lines = x12.read_text("ascii").splitlines()
+    assert [line for line in lines if line.startswith(("AK2*", "IK5*", "AK9*"))] == [
+        "AK2*204*0001~", "IK5*A~", "AK2*204*0002~", "IK5*A~", "AK2*204*0003~", "IK5*R*4~", "AK9*P*3*3*2~"]
+    tenders = [line.split("*") for line in lines if line.startswith("B1*")]
+    assert [(b1[2], b1[4]) for b1 in tenders] == [("ACME-204-0001", "A~"), ("ACME-204-0002", "A~")]
+    (edifact,) = (outbox / "acme-edifact").glob("ack_*.edi")
+    lines = edifact.read_text("latin-1").splitlines()
+    assert [line for line in lines if line.startswith(("UCM+", "ERC+", "RFF+"))] == [
+        "UCM+1+IFTMIN:D:04A:UN+7'", "UCM+2+IFTMIN:D:04A:UN+4+29+UNT+1'", "UCM+3+IFTMIN:D:04A:UN+7'",
+        "RFF+ACW:3'", "ERC+LH01'"]
 
 
 def test_inputs_archived_and_no_pii_in_plain_text(demo_run: tuple[dict, Path]) -> None:
@@ -97,7 +127,7 @@ def test_table_output_and_quarantine_listing(tmp_path: Path) -> None:
     listing = subprocess.run([sys.executable, "-m", "lockerhub.cli", "quarantine", "list", "--json"],
                              capture_output=True, text=True, env=env, check=True)
     items = json.loads(listing.stdout)
-    assert len(items) == 4
+    assert len(items) == 4 + EDI_BROKEN + EDI_REFUSED
     joined = " ".join(e for i in items for e in i["errors"])
     assert "column weight_kg -> parcels[0].weight_g: expected a number, found 'twelve'" in joined
     assert "check digit" in joined

@@ -66,7 +66,7 @@ def test_ingest_finds_the_partner_from_the_envelope_sender(pilot: Path, sim) -> 
         "utf-8",
     )
     for sub in ("acme-x12", "other"):
-        (folder / "inbox" / sub).mkdir(parents=True)
+        (folder / "inbox" / sub).mkdir(parents=True, exist_ok=True)
     drop = folder / "inbox" / "acme-x12" / "good_204.edi"
     shutil.copy(ROOT / "mappings" / "acme-x12" / "tests" / "good_204.edi", drop)
     env = dict(os.environ)
@@ -102,7 +102,7 @@ def test_214_files_follow_the_parcels_and_a_retried_batch_is_the_same_file(pilot
         "utf-8",
     )
     inbox = folder / "inbox" / "acme-x12"
-    inbox.mkdir(parents=True)
+    inbox.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "mappings" / "acme-x12" / "tests" / "good_204.edi", inbox / "good_204.edi")
     hub = Hub.open(config)
     try:
@@ -150,7 +150,7 @@ def test_iftsta_files_follow_the_parcels(pilot: Path, sim, world) -> None:  # ty
         "utf-8",
     )
     inbox = folder / "inbox" / "acme-edifact"
-    inbox.mkdir(parents=True)
+    inbox.mkdir(parents=True, exist_ok=True)
     text = (ROOT / "mappings" / "acme-edifact" / "tests" / "iftmin-basic.edi").read_bytes()
     (inbox / "iftmin.edi").write_bytes(text.replace(b"KRA01M", b"SIM-KRK-0001"))  # a locker of the network
     hub = Hub.open(config)

@@ -13,6 +13,8 @@ vendors:
 routing:
   vendor: simlocker            # where new parcels are booked
   regions: [WAW, KRK]          # pilot rollout: only these regions route to lockers (omit for all)
+privacy:
+  retention_days: 90           # recipient PII of finished parcels is erased this long after their last change
 ```
 
 Relative paths inside a connector's config are resolved against the config file's folder. Secrets are never
@@ -22,6 +24,7 @@ read from this file: each connector names its environment variables.
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lockerhub import _yaml
 from lockerhub.errors import ConfigError, ErrorGroup, LockerhubError
+from lockerhub.health.policy import HealthPolicy
 from lockerhub.plugins.registry import Registry
 
 
@@ -39,6 +43,8 @@ class ConnectorRef(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     sender: str | None = Field(default=None, description="EDI interchange sender id (ISA06 / UNB02) that identifies "
                                                           "this partner when a file arrives without one")
+    poll_budget: int | None = Field(default=None, ge=1, description="vendors: status polls per sync run, shared "
+                                    "by its regions (the vendor's API budget); none = unlimited")
 
 
 class Routing(BaseModel):
@@ -49,12 +55,23 @@ class Routing(BaseModel):
     max_candidates: int = Field(default=5, ge=1, le=50)
 
 
+class Privacy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    retention_days: int = Field(default=90, ge=1, description="days after a parcel's last change (once it is in a "
+                                "terminal status) and after a quarantine item's creation before recipient PII and "
+                                "quarantined payloads are erased")
+
+
 class HubConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     partners: dict[str, ConnectorRef] = Field(default_factory=dict)
     vendors: dict[str, ConnectorRef] = Field(default_factory=dict)
     routing: Routing
+    privacy: Privacy = Field(default_factory=Privacy)
+    health: HealthPolicy = Field(default_factory=HealthPolicy, description="locker health: window, weights, "
+                                 "thresholds (docs/locker-health.md)")
 
 
 def _path_fields(model: type[BaseModel]) -> set[str]:
@@ -84,8 +101,12 @@ class LoadedConfig:
         self.file = file
 
 
-def load_config(path: str | Path, registry: Registry) -> LoadedConfig:
-    """Load, validate and resolve a hub config; all errors are collected, each with file:line:col."""
+def load_config(path: str | Path, registry: Registry,
+                overrides: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> LoadedConfig:
+    """Load, validate and resolve a hub config; all errors are collected, each with file:line:col.
+
+    ``overrides`` (``{("vendors", "simlocker"): {"api_key": ...}}``) are laid over a connector's ``config`` before it
+    is validated: how an orchestrator passes values it holds (Airflow Connections) without writing them to YAML."""
     path = Path(path)
     data, positions = _yaml.load(path)
     hub = _yaml.validate(HubConfig, data, file=str(path), positions=positions)
@@ -96,7 +117,8 @@ def load_config(path: str | Path, registry: Registry) -> LoadedConfig:
         for name, ref in refs.items():
             try:
                 cls = registry.load(ref.connector)
-                resolved = resolve_paths(cls.config_model, ref.config, path.parent)  # type: ignore[attr-defined]
+                merged = {**ref.config, **(overrides or {}).get((section, name), {})}
+                resolved = resolve_paths(cls.config_model, merged, path.parent)  # type: ignore[attr-defined]
                 configs[(section, name)] = _yaml.validate(
                     cls.config_model, resolved, file=str(path), positions=positions,  # type: ignore[attr-defined]
                     prefix=(section, name, "config"), env_hint=env_hint(cls),

@@ -7,7 +7,7 @@ lifecycle) -> ``relay`` (outbox -> TMS sink). ``run_once`` runs them in order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,10 +43,13 @@ class Hub:
 
     @classmethod
     def open(cls, config_path: str | Path, *, settings: Settings | None = None, clock: Clock = utc_now,
-             reg: Registry | None = None, retry: RetryPolicy | None = None) -> Hub:
+             reg: Registry | None = None, retry: RetryPolicy | None = None,
+             overrides: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> Hub:
+        """The hub of a config file; ``overrides`` are connector config values held outside the YAML (see
+        :func:`lockerhub.config.load_config`)."""
         settings = settings or Settings()
         reg = reg or registry()
-        loaded = load_config(config_path, reg)
+        loaded = load_config(config_path, reg, overrides)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(settings.resolved_database_url())
         store.create_schema()

@@ -85,5 +85,5 @@ def show(store: Store, qid: str, *, cipher: FieldCipher | None = None) -> Quaran
         row = s.get(QuarantineRow, parse_qid(qid))
         if row is None:
             raise LockerhubError(f"no quarantine item {qid}")
-        payload = cipher.decrypt(row.payload_enc, context=PAYLOAD_CONTEXT) if cipher else None
+        payload = cipher.decrypt(row.payload_enc or None, context=PAYLOAD_CONTEXT) if cipher else None
         return _item(row, payload)

@@ -7,6 +7,7 @@ pickup) goes to quarantine with the event, and the parcel keeps its state.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -29,15 +30,24 @@ class SyncReport:
     unreachable: int = 0
 
 
-def sync_statuses(hub: Hub, *, progress=None) -> SyncReport:  # type: ignore[no-untyped-def]
-    """Poll every parcel booked with the routing vendor and not yet in a terminal status."""
+def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: int | None = None,
+                  progress=None) -> SyncReport:  # type: ignore[no-untyped-def]
+    """Poll every parcel booked with the routing vendor and not yet in a terminal status.
+
+    ``lockers`` limits the poll to parcels in those lockers (one region's, for a task per region); ``budget`` caps
+    the number of parcels polled (the vendor's API budget for this run): the least recently changed go first, so
+    the ones left over are first in line next time."""
     terminal = [s.value for s in lifecycle().terminal]
     vendor, vendor_id = hub.vendor(), hub.vendor_id()
     report = SyncReport()
+    query = select(ParcelRow).where(ParcelRow.vendor == vendor_id, ParcelRow.reservation_id.is_not(None),
+                                    ParcelRow.status.not_in(terminal))
+    if lockers is not None:
+        query = query.where(ParcelRow.locker_id.in_(list(lockers)))
+    if budget is not None:
+        query = query.order_by(ParcelRow.updated_at, ParcelRow.id).limit(budget)
     with hub.store.transaction() as s:
-        rows = list(s.scalars(select(ParcelRow).where(
-            ParcelRow.vendor == vendor_id, ParcelRow.reservation_id.is_not(None),
-            ParcelRow.status.not_in(terminal)).order_by(ParcelRow.id)))
+        rows = list(s.scalars(query.order_by(ParcelRow.id) if budget is None else query))
     for row in rows:
         report.polled += 1
         try:

@@ -62,6 +62,7 @@ class ParcelRow(Base):
     access_code_enc: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     origin: Mapped[str | None] = mapped_column(String(80))  # file sha256 + record number it was first read from
+    pii_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # retention or an erasure request
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -116,6 +117,7 @@ class QuarantineRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | replayed | discarded
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # retention: the original is gone
 
     @property
     def qid(self) -> str:

@@ -1,0 +1,157 @@
+"""What the DAGs in ``dags/`` run: one function per task, each opening the hub, doing one stage, returning a small
+JSON-able summary (it becomes the task's XCom and shows in the Airflow UI).
+
+Which hub: the ``lockerhub_default`` Airflow Connection (host = config file, password = PII key ring, extra =
+``data_dir`` / ``database_url``), else the ``LOCKERHUB_CONFIG`` environment variable with the usual ``LOCKERHUB_*``
+settings. Which partners, vendors and regions run comes from that YAML; their secrets and environment-specific
+values from the Connections ``lockerhub_vendor_<name>`` / ``lockerhub_partner_<name>`` when they exist. A pilot
+rollout by region is the YAML's ``routing.regions``: no DAG or code change.
+
+Without Airflow installed these functions still run (the Connections are then simply not consulted), which is
+how they are unit-tested and how ``lockerhub run`` shares their stages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lockerhub.errors import ConfigError
+from lockerhub.runtime.booking import book_pending
+from lockerhub.runtime.hub import Hub
+from lockerhub.runtime.ingest import ingest_inbox
+from lockerhub.runtime.relay import relay_outbox
+from lockerhub.runtime.sync import sync_statuses
+from lockerhub.security.retention import erase_expired
+from lockerhub.settings import Settings
+
+HUB_CONN_ID = "lockerhub_default"
+CONFIG_ENV = "LOCKERHUB_CONFIG"
+
+
+def _airflow() -> bool:
+    try:
+        import airflow.sdk  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _names(config: Path) -> dict[str, list[str]]:
+    data = yaml.safe_load(config.read_text("utf-8")) or {}
+    return {section: list((data.get(section) or {}).keys()) for section in ("partners", "vendors")}
+
+
+def hub_source() -> tuple[Path, Settings, dict[tuple[str, str], dict[str, Any]]]:
+    """(config file, settings, connector overrides) from Airflow Connections and the environment."""
+    config: Path | None = None
+    settings = Settings()
+    overrides: dict[tuple[str, str], dict[str, Any]] = {}
+    airflow = _airflow()
+    if airflow:
+        from lockerhub.airflow.hooks import LockerhubHook
+
+        config, settings = LockerhubHook(HUB_CONN_ID).resolve()
+    config = config or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    if config is None:
+        raise ConfigError("no hub config", expected=f"the Airflow Connection {HUB_CONN_ID} (host = the config file) "
+                                                    f"or the {CONFIG_ENV} environment variable", found="neither")
+    if airflow:
+        from lockerhub.airflow.hooks import LockerVendorHook, TmsPartnerHook
+
+        names = _names(config)
+        for name in names["vendors"]:
+            if values := LockerVendorHook(f"lockerhub_vendor_{name}").config_overrides():
+                overrides[("vendors", name)] = values
+        for name in names["partners"]:
+            if values := TmsPartnerHook(f"lockerhub_partner_{name}").config_overrides():
+                overrides[("partners", name)] = values
+    return config, settings, overrides
+
+
+@contextmanager
+def open_hub() -> Iterator[Hub]:
+    config, settings, overrides = hub_source()
+    hub = Hub.open(config, settings=settings, overrides=overrides)
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+def _plain(value: Any) -> Any:
+    """A report as JSON-able data (dataclasses, paths and datetimes included)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (Path, datetime)):
+        return str(value)
+    return value
+
+
+# -- tms_inbound_sync -------------------------------------------------------------------------------------------
+def pending_drops() -> dict[str, int]:
+    """Files waiting in each partner's inbox (partners without an inbox are left out)."""
+    with open_hub() as hub:
+        out: dict[str, int] = {}
+        for name in hub.config.hub.partners:
+            source = hub.partner(name)
+            if hasattr(source, "pending"):
+                out[name] = len(source.pending())
+        return out
+
+
+def ingest_partner(partner: str) -> dict[str, Any]:
+    """Ingest every waiting file of one partner (acknowledgements are written as each file is read)."""
+    with open_hub() as hub:
+        reports = ingest_inbox(hub, partner)
+    return {"partner": partner, "files": _plain(reports),
+            **{k: sum(getattr(r, k) for r in reports) for k in ("records", "accepted", "duplicates", "quarantined")}}
+
+
+def book() -> dict[str, Any]:
+    with open_hub() as hub:
+        return _plain(book_pending(hub))  # type: ignore[no-any-return]
+
+
+# -- locker_status_sync -----------------------------------------------------------------------------------------
+def sync_targets() -> list[dict[str, Any]]:
+    """One target per region of the routing vendor's network that holds lockers in service for the hub, each
+    with its share of the vendor's ``poll_budget`` (status polls per run; none = unlimited)."""
+    with open_hub() as hub:
+        catalog = hub.catalog()
+        regions = sorted({lk.region for lk in catalog.lockers.values() if lk.region and catalog.routed(lk)})
+        budget = hub.config.hub.vendors[hub.vendor_name].poll_budget
+        share = None if budget is None else max(1, budget // max(1, len(regions)))
+        return [{"vendor": hub.vendor_name, "region": region, "budget": share} for region in regions]
+
+
+def sync_region(vendor: str, region: str, budget: int | None = None) -> dict[str, Any]:
+    """Poll the open parcels in one region's lockers, within ``budget`` polls."""
+    with open_hub() as hub:
+        if vendor != hub.vendor_name:
+            raise ConfigError("status sync target", expected=f"vendor {hub.vendor_name}", found=vendor)
+        lockers = [lk.locker_id for lk in hub.catalog().lockers.values() if lk.region == region]
+        report = sync_statuses(hub, lockers=lockers, budget=budget)
+    return {"vendor": vendor, "region": region, **_plain(report)}
+
+
+def relay() -> dict[str, Any]:
+    with open_hub() as hub:
+        return _plain(relay_outbox(hub))  # type: ignore[no-any-return]
+
+
+# -- gdpr_retention ---------------------------------------------------------------------------------------------
+def retention(now: datetime | None = None) -> dict[str, Any]:
+    with open_hub() as hub:
+        return _plain(erase_expired(hub, now=now))  # type: ignore[no-any-return]

@@ -196,3 +196,52 @@ def test_any_chunk_size_gives_the_segments_of_one_read(values: list[str], una: s
 
 def _key(s: Segment) -> tuple[object, ...]:
     return s.tag, s.elements, s.number, s.line, s.col, s.offset
+
+
+def positions_hold(text: str, segments: list[Segment]) -> None:
+    """Every segment's line, column and offset agree with the text (computed the slow way)."""
+    for s in segments:
+        assert text.startswith(s.tag, s.offset)
+        assert s.line == text.count("\n", 0, s.offset) + 1
+        assert s.col == s.offset - (text.rfind("\n", 0, s.offset) + 1) + 1
+    assert [s.number for s in segments] == list(range(1, len(segments) + 1))
+
+
+@pytest.mark.parametrize("newline", ["", "\n", "\r\n"])
+def test_a_released_terminator_after_the_header_hands_over_to_the_full_scanner(newline: str) -> None:
+    body = ["UNH+1+IFTMIN:D:04A:UN", "NAD+CN+++A?+B", "FTX+AAI+++it?'s", "FTX+AAI+++ends?'", "NAD+CN+++C??",
+            "UNT+6+1"]
+    text = newline.join(["UNA:+.? '", "UNB+UNOC:3+A+B+X+1'", *(s + "'" for s in body), "UNZ+1+1'", ""])
+    segments = list(iter_segments(text))
+    assert [s.elements[-1] for s in segments] == ["1", "IFTMIN:D:04A:UN", "A?+B", "it?'s", "ends?'", "C??", "1", "1"]
+    assert [s.value(4) for s in segments if s.tag in ("NAD", "FTX")] == ["A+B", "it's", "ends'", "C?"]
+    positions_hold(text, segments)
+    for chunk in (16, 20, 33, 64):
+        assert [_key(s) for s in iter_segments(text.encode(), chunk_size=chunk)] == [_key(s) for s in segments]
+
+
+def test_released_separators_in_a_large_file_keep_their_positions() -> None:
+    messages = [f"UNH+{n}+IFTMIN:D:04A:UN'\nNAD+CN+++TEST?+{n}+ST??+X'\nFTX+AAI+++a?:b'\nUNT+4+{n}'\n"
+                for n in range(1, 400)]
+    text = "UNA:+.? '\nUNB+UNOC:3+A+B+X+1'\n" + "".join(messages) + "UNZ+399+1'\n"
+    segments = list(iter_segments(text, chunk_size=4096))
+    nads = [s for s in segments if s.tag == "NAD"]
+    assert len(nads) == 399 and nads[9].elements == ["CN", "", "", "TEST?+10", "ST??", "X"]
+    assert nads[9].value(4) == "TEST+10" and nads[9].value(5) == "ST?"
+    positions_hold(text, segments)
+    assert [_key(s) for s in iter_segments(text)] == [_key(s) for s in segments]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab?+:", max_size=16))
+def test_split_released_matches_the_shared_splitter_on_any_text(text: str) -> None:
+    assert split_released(text, "+", "?") == DEFAULT_DELIMITERS.split(text, "+")
+
+
+def test_segments_from_the_lean_loop_equal_segments_built_by_hand() -> None:
+    text = "UNA:+.? '\nUNB+UNOC:3+A+B+X+1'\nUNH+1+IFTMIN:D:04A:UN'\nNAD+CN+++A?+B+C'\nUNT+3+1'\nUNZ+1+1'\n"
+    segments = list(iter_segments(text))
+    nad = segments[2]
+    assert type(nad) is Segment
+    assert nad == Segment("NAD", ["CN", "", "", "A?+B", "C"], 3, 4, text.index("NAD"), parse_una("UNA:+.? '"), 1)
+    assert (nad.value(4), nad.column(4), nad.text()) == ("A+B", 10, "NAD+CN+++A?+B+C")

@@ -235,3 +235,26 @@ def test_segments_and_positions_match_how_the_text_was_built(
     got = rows(iter_segments(text, chunk_size=chunk))[1:]
     assert got == expected
     assert rows(iter_segments(io.BytesIO(text.encode()), chunk_size=chunk))[1:] == expected
+
+
+def test_an_empty_segment_in_the_one_per_line_layout_is_skipped_and_its_line_counted(x12: Any) -> None:
+    text = x12.interchange(x12.group(x12.tender()), after="\n")
+    text = text.replace("N3*ul. Testowa 1~\n", "N3*ul. Testowa 1~\n~\n")  # a terminator alone on its line
+    segments = list(iter_segments(text))
+    assert [s.tag for s in segments].count("N3") == 1 and "" not in [s.tag for s in segments]
+    n4 = next(s for s in segments if s.tag == "N4")
+    assert (n4.line, n4.col) == (n4.number + 1, 1)
+    positions_hold(text, segments)
+    assert rows(iter_segments(text, chunk_size=50)) == rows(segments)
+
+
+@pytest.mark.parametrize("after", ["", "\n", "\r\n"])
+def test_segments_from_the_lean_loops_equal_segments_built_by_hand(x12: Any, after: str) -> None:
+    text = x12.interchange(x12.group(x12.tender()), after=after)
+    segments = list(iter_segments(text))
+    b2 = segments[3]
+    assert type(b2) is Segment
+    assert b2 == Segment("B2", ["", "ACME", "", "SHP-1", "", "PP"], 4, b2.line, b2.offset, segments[0].delimiters,
+                         b2.col)
+    assert (b2.raw(4), b2.value(4), b2.value(7), b2.text()) == ("SHP-1", "SHP-1", None, "B2**ACME**SHP-1**PP")
+    assert text[b2.column(4) - 1 + text.rfind("\n", 0, b2.offset) + 1:].startswith("SHP-1")

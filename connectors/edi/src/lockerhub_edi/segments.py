@@ -57,7 +57,11 @@ class Delimiters:
 
 @dataclass(slots=True)
 class Segment:
-    """One segment: ``elements[0]`` is the first data element (X12 ``ST01``, EDIFACT ``UNH`` element 1)."""
+    """One segment: ``elements[0]`` is the first data element (X12 ``ST01``, EDIFACT ``UNH`` element 1).
+
+    The tokenizers' lean loops build segments with ``object.__new__`` and set every field themselves (cheaper than
+    ``__init__`` once per segment): a new field must be set there too.
+    """
 
     tag: str
     elements: list[str]  # raw, as written (release characters kept)

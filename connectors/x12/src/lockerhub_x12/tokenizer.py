@@ -27,7 +27,8 @@ Limits/Pitfalls:
 from __future__ import annotations
 
 import codecs
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from itertools import chain
 from typing import IO
 
 from lockerhub_edi import Delimiters, EdiError, Segment
@@ -137,6 +138,13 @@ def iter_segments(source: Source, *, file: str | None = None, encoding: str = "u
                   chunk_size: int = CHUNK) -> Iterator[Segment]:
     """Every segment of ``source`` in order; see the module docstring. Raises :class:`~lockerhub_edi.EdiError`
     when an interchange header cannot be read (what came before it has been yielded)."""
+    # The scanner yields runs of segments (one block of text each) and the consumer reads straight from each run,
+    # so a segment costs one generator step, not one per level of delegation.
+    return chain.from_iterable(_runs(source, file=file, encoding=encoding, chunk_size=chunk_size))
+
+
+def _runs(source: Source, *, file: str | None, encoding: str, chunk_size: int) -> Iterator[Iterable[Segment]]:
+    """The segments of ``source`` as consecutive runs; each run is read to its end before the next is made."""
     text = _Text(source, file=file, encoding=encoding, chunk=chunk_size)
     if text.streaming:
         text.more(0)
@@ -160,7 +168,7 @@ def iter_segments(source: Source, *, file: str | None = None, encoding: str = "u
         at.number += 1
         col = text.base + pos - at.line_start + 1
         delimiters, elements, after = read_isa(buf, pos, file=file, line=at.line, col=col, number=at.number)
-        yield Segment("ISA", elements, at.number, at.line, text.base + pos, delimiters, col)
+        yield (Segment("ISA", elements, at.number, at.line, text.base + pos, delimiters, col),)
         at.skip(buf, pos, after, text.base)
         pos = yield from _interchange(text, after, delimiters, at)
         if pos < 0:
@@ -183,12 +191,11 @@ class _At:
             self.line_start = base + buf.rfind("\n", start, end) + 1
 
 
-def _interchange(text: _Text, pos: int, delimiters: Delimiters, at: _At) -> Generator[Segment, None, int]:
-    """The segments after one ISA, up to the next ISA or the end of the input; returns the position in
+def _interchange(text: _Text, pos: int, delimiters: Delimiters, at: _At) -> Generator[Iterable[Segment], None, int]:
+    """The runs of segments after one ISA, up to the next ISA or the end of the input; returns the position in
     ``text.buf`` of the next ISA, or -1 at the end."""
-    term, es = delimiters.segment, delimiters.element
+    term = delimiters.segment
     chunk = text.chunk
-    make = Segment
     while True:
         buf = text.buf
         size = len(buf)
@@ -209,40 +216,79 @@ def _interchange(text: _Text, pos: int, delimiters: Delimiters, at: _At) -> Gene
                 return isa
         block = buf[pos:cut]
         base = text.base
-        offset = pos  # where the current part starts in buf
-        number, line = at.number, at.line
         if term == "\n" or "\n" in block or "\r" in block:
             body = block.lstrip("\r\n")
             lead = block[:len(block) - len(body)]
-            sep = term + lead  # "~" + LF or CRLF: every terminator followed by the same line break
-            if lead in ("\n", "\r\n") and term not in "\r\n" and body.count(sep) == body.count(term) \
-                    == body.count("\n") and body.count("\r") == (body.count(term) if len(lead) == 2 else 0):
-                offset += len(lead)
-                width = len(sep)
-                for part in body.split(sep):
-                    line += 1
-                    if part:
-                        number += 1
-                        elements = part.split(es)
-                        yield make(elements[0], elements[1:], number, line, base + offset, delimiters)
-                    offset += len(part) + width
-                at.number, at.line, at.line_start = number, line, base + offset - width - len(part)
+            parts = _per_line(body, term, lead)
+            if parts is not None and "" not in parts:  # "~" + LF or CRLF after each terminator, no empty segment
+                yield _one_per_line(parts, base + pos + len(lead), len(term) + len(lead), delimiters, at)
             else:
-                yield from _lines(block, base + offset, delimiters, at)
+                yield _lines(block, base + pos, delimiters, at)
         else:
-            # Fast path: one long line (the usual ``~``-terminated file without line breaks).
-            col = base - at.line_start + 1
-            for part in block.split(term):
-                if part:
-                    number += 1
-                    elements = part.split(es)
-                    yield make(elements[0], elements[1:], number, line, base + offset, delimiters, col + offset)
-                offset += len(part) + 1
-            at.number = number
+            yield _one_line(block.split(term), base + pos, delimiters, at)
         if isa >= 0:
             at.skip(buf, cut, isa, base)
             return isa
         pos = cut + 1
+
+
+def _per_line(body: str, term: str, lead: str) -> list[str] | None:
+    """``body`` split at its terminators when each is followed by ``lead`` (LF or CRLF) and no other line break is
+    in it (the usual one-segment-per-line layout); None for any other layout."""
+    if lead not in ("\n", "\r\n") or term in "\r\n":
+        return None
+    parts = body.split(term + lead)
+    n = len(parts) - 1
+    if body.count(term) != n or body.count("\n") != n:
+        return None
+    if (body.count("\r") != n) if len(lead) == 2 else ("\r" in body):
+        return None
+    return parts
+
+
+def _one_per_line(parts: list[str], offset: int, width: int, delimiters: Delimiters, at: _At) -> Iterator[Segment]:
+    """The segments of a block in the one-per-line layout: ``parts`` are its lines (none empty) without their
+    terminator and line break (``width`` characters), the first at file ``offset``."""
+    es = delimiters.element
+    new, make = object.__new__, Segment  # locals: this loop runs once per segment of the file
+    number, delta = at.number, at.line - at.number  # the line of segment ``number``: number + delta
+    for number, part in enumerate(parts, at.number + 1):
+        elements = part.split(es)
+        segment = new(make)  # every field set here: cheaper than __init__
+        segment.tag = elements.pop(0)
+        segment.elements = elements
+        segment.number = number
+        segment.line = number + delta
+        segment.offset = offset
+        segment.delimiters = delimiters
+        segment.col = 1
+        yield segment
+        offset += len(part) + width
+    at.number, at.line, at.line_start = number, number + delta, offset - width - len(parts[-1])
+
+
+def _one_line(parts: list[str], offset: int, delimiters: Delimiters, at: _At) -> Iterator[Segment]:
+    """The segments of a block without line breaks (the usual ``~``-terminated file): ``parts`` are the block split
+    at its terminators, the first at file ``offset``."""
+    es, line = delimiters.element, at.line
+    before = at.line_start - 1  # column = offset - before
+    new, make = object.__new__, Segment
+    number = at.number
+    for part in parts:
+        if part:
+            number += 1
+            elements = part.split(es)
+            segment = new(make)  # every field set here: cheaper than __init__
+            segment.tag = elements.pop(0)
+            segment.elements = elements
+            segment.number = number
+            segment.line = line
+            segment.offset = offset
+            segment.delimiters = delimiters
+            segment.col = offset - before
+            yield segment
+        offset += len(part) + 1
+    at.number = number
 
 
 def _lines(block: str, offset: int, delimiters: Delimiters, at: _At) -> Iterator[Segment]:
@@ -290,7 +336,7 @@ def _next_isa(buf: str, start: int, end: int, term: str) -> int:
     return -1
 
 
-def _tail(text: _Text, pos: int, delimiters: Delimiters, at: _At) -> Generator[Segment, None, int]:
+def _tail(text: _Text, pos: int, delimiters: Delimiters, at: _At) -> Generator[Iterable[Segment], None, int]:
     """What follows the last terminator of the input: blanks, a final segment without terminator, or an ISA."""
     buf = text.buf
     rest = buf[pos:]
@@ -302,6 +348,6 @@ def _tail(text: _Text, pos: int, delimiters: Delimiters, at: _At) -> Generator[S
         return start if segment else -1
     at.number += 1
     elements = segment.split(delimiters.element)
-    yield Segment(elements[0], elements[1:], at.number, at.line, text.base + start, delimiters,
-                  text.base + start - at.line_start + 1)
+    yield (Segment(elements[0], elements[1:], at.number, at.line, text.base + start, delimiters,
+                   text.base + start - at.line_start + 1),)
     return -1

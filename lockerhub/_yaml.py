@@ -48,13 +48,59 @@ def _walk(node: yaml.Node, path: tuple[str | int, ...], out: Positions) -> None:
             _walk(item, (*path, i), out)
 
 
+MAX_NODES = 100_000  # values in a document once aliases are expanded ("billion laughs" stops here)
+
+
+def _check_expansion(root: yaml.Node, path: Path) -> None:
+    """Refuse a document whose aliases expand to more than MAX_NODES values: every later step (positions, duplicate
+    keys, validation) walks the expanded tree; refuse an alias inside its own anchor too (a cycle). Sizes are
+    memoised per node, so this check is linear in the text."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in open_nodes:  # an alias inside its own anchor: the value would contain itself
+            mark = node.start_mark
+            raise ConfigError("YAML alias refers to the value that contains it", location=Location(
+                file=str(path), line=mark.line + 1, column=mark.column + 1), expected="a value without cycles")
+        open_nodes.add(id(node))
+        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                mark = child.start_mark
+                raise ConfigError("YAML aliases expand too far", location=Location(
+                    file=str(path), line=mark.line + 1, column=mark.column + 1),
+                    expected=f"at most {MAX_NODES:,} values", found="more (aliases of aliases)")
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
+def _offset(path: Path, before: str) -> Location:
+    """The location just after ``before`` (the text preceding a problem)."""
+    return Location(file=str(path), line=before.count("\n") + 1, column=len(before) - (before.rfind("\n") + 1) + 1)
+
+
 def load(path: str | Path) -> tuple[Any, Positions]:
     """Parse a YAML file; returns the data and a map from key path to (line, column)."""
     path = Path(path)
     try:
-        text = path.read_text("utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError("cannot read file", location=Location(file=str(path)), found=exc.strerror) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("file is not UTF-8 text", location=_offset(path, raw[:exc.start].decode("utf-8", "replace")),
+                          expected="UTF-8", found=f"byte 0x{raw[exc.start]:02x}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -65,8 +111,16 @@ def load(path: str | Path) -> tuple[Any, Positions]:
             location=Location(file=str(path), line=mark.line + 1 if mark else None,
                               column=mark.column + 1 if mark else None),
         ) from None
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        raise ConfigError("invalid YAML: special characters are not allowed",
+                          location=_offset(path, text[:exc.position]),
+                          found=f"character U+{exc.character:04X}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError("invalid YAML: collections nested too deeply", location=Location(file=str(path)),
+                          expected="a few hundred levels at most") from None
     positions: Positions = {}
     if node is not None:
+        _check_expansion(node, path)
         duplicates = list(duplicate_keys(node, str(path)))
         if duplicates:
             raise ErrorGroup(duplicates)

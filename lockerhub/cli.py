@@ -48,6 +48,9 @@ def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     _state["debug"] = debug
+    from lockerhub.security import masking
+
+    masking.install()  # log records are redacted; LOCKERHUB_LOG_LEVEL / LOCKERHUB_LOG_FILE set level and file
     if version:
         console.print(f"lockerhub {__version__}")
         raise typer.Exit()
@@ -568,6 +571,305 @@ def edi_parse(
 
 def _elements(segment: dict[str, Any]) -> str:
     return " | ".join(":".join(e) if isinstance(e, list) else e for e in segment["elements"])
+
+
+# --------------------------------------------------------------------------- health
+
+
+@app.command()
+def health(
+    config: Annotated[Path, typer.Argument(help="Hub config YAML: its vendor is asked for telemetry, its health: "
+                                                "section sets weights and thresholds.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this ISO 8601 time with offset "
+                                                              "(default: the newest reading).")] = None,
+    collect: Annotated[bool, typer.Option("--collect/--no-collect",
+                                          help="Fetch new telemetry from the vendor first.")] = True,
+    maintenance_csv: Annotated[Path | None, typer.Option("--maintenance-csv",
+                                                         help="Also write the maintenance list to this CSV.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Collect locker telemetry, score every locker (0-100), open and close alerts, list lockers to visit.
+
+    Example: [bold]lockerhub health examples/pilot/lockerhub.yaml --maintenance-csv visits.csv[/bold]
+    """
+    from datetime import datetime
+
+    from lockerhub.health import run_health
+    from lockerhub.runtime.hub import Hub
+
+    when = None
+    if as_of is not None:
+        try:
+            when = datetime.fromisoformat(as_of)
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise LockerhubError("--as-of", expected="an ISO 8601 time with offset, e.g. 2026-01-05T08:00:00+00:00",
+                                 found=repr(as_of))
+    hub = Hub.open(config)
+    try:
+        report = run_health(hub, as_of=when, collect=collect, notifiers=[], maintenance_csv=maintenance_csv)
+    finally:
+        hub.close()
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    got = report.collected
+    if got is not None:
+        _line(f"telemetry from {got.vendor}: " + ("not offered by its connector" if not got.supported else
+              f"unreachable ({got.error}); scoring what is stored" if got.error else
+              f"{got.received} readings, {got.stored} new"))
+    if report.as_of is None:
+        _line("no telemetry stored yet: nothing to score")
+        return
+    table = Table(title=f"Locker health as of {report.as_of:%Y-%m-%d %H:%M %Z}")
+    for col, justify in (("locker", "left"), ("score", "right"), ("flags", "left"), ("predicted crossing", "left")):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for h in sorted(report.lockers, key=lambda h: (h.score, h.locker_id)):
+        colour = "red" if h.score < 50 else "yellow" if h.score < 80 or h.flags else "green"
+        flags = "\n".join(f"{f.kind} ({f.severity})" for f in h.flags) or "-"
+        crossing = "\n".join(f"{f.kind.removesuffix('_predicted')} {f.predicted_at:%Y-%m-%d %H:%M}"
+                             for f in h.flags if f.predicted_at) or "-"
+        table.add_row(h.locker_id, f"[{colour}]{h.score:g}[/{colour}]", flags, crossing)
+    console.print(table)
+    for change in report.changes:
+        _line(change.summary())
+    for item in report.maintenance:
+        _line(f"visit {item.rank}: {item.locker_id} ({item.severity}, due {item.due_by:%Y-%m-%d %H:%M}): "
+              + "; ".join(item.reasons))
+    if maintenance_csv is not None:
+        _line(f"wrote {maintenance_csv} ({len(report.maintenance)} lockers to visit)")
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    config: Annotated[Path, typer.Argument(help="Hub config YAML (its routing vendor is the one compared).")],
+    manifest: Annotated[Path, typer.Option(help="The TMS manifest: CSV with partner, shipment_ref, parcel_id "
+                                                "and optionally status.")],
+    out: Annotated[Path | None, typer.Option(help="Folder for reconciliation.csv and reconciliation.html "
+                                                  "(default: <data dir>/reports/reconcile-<UTC time>).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report: change nothing in the hub, cancel "
+                                                            "nothing at the vendor, quarantine nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare the TMS manifest, the hub's parcels and the vendor's reservations; fix what is safe (vendor ahead,
+    stale holds), quarantine the rest, write a CSV and HTML report. Bad manifest rows are printed and quarantined.
+
+    Example: [bold]lockerhub reconcile lockerhub.yaml --manifest exports/manifest.csv --out reports/today[/bold]
+    """
+    from lockerhub.reconcile import Kind, reconcile_config
+
+    result = reconcile_config(config, manifest, out_dir=out, dry_run=dry_run)
+    for text in result.manifest_errors:
+        _line(text, err=True)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    table = Table(title="lockerhub reconcile" + (" (dry run: nothing changed)" if dry_run else ""))
+    for col, justify in (("kind", "left"), ("count", "right"), ("outcome", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for kind in Kind:
+        found = [d for d in result.discrepancies if d.kind is kind]
+        outcomes: dict[str, int] = {}
+        for d in found:
+            key = "quarantined" if d.outcome.startswith("q-") else d.outcome
+            outcomes[key] = outcomes.get(key, 0) + 1
+        table.add_row(str(kind), str(len(found)), ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "-")
+    console.print(table)
+    _line(f"compared {result.manifest_rows} manifest row(s) ({result.bad_rows} bad), {result.hub_parcels} hub "
+          f"parcel(s), {result.vendor_reservations} reservation(s) at {result.vendor}")
+    _line(f"report: {result.csv_path}, {result.html_path}")
+
+
+# --------------------------------------------------------------------------- security: keys, privacy, audit
+
+keys_app = typer.Typer(no_args_is_help=True, help="PII encryption keys: status and rotation.")
+privacy_app = typer.Typer(no_args_is_help=True, help="GDPR requests: export or erase one recipient's data.")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log of key and personal-data actions.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(audit_app, name="audit")
+
+
+def _cipher(settings):  # type: ignore[no-untyped-def]
+    from lockerhub.security.crypto import FieldCipher
+
+    keys = settings.pii_keys.get_secret_value() if settings.pii_keys else None
+    return FieldCipher.from_env_or_file(keys, settings.data_dir)
+
+
+@keys_app.command("status")
+def keys_status(as_json: JsonOpt = False) -> None:
+    """Count the encrypted values under each key id, per field; the active key is the first of the ring.
+
+    Example: [bold]lockerhub keys status --json[/bold]
+    """
+    from lockerhub.security.rotation import key_status
+
+    settings, store = _store()
+    cipher = _cipher(settings)
+    counts = key_status(store)
+    if as_json:
+        _print_json({"active_kid": cipher.active_kid, "ring": list(cipher.key_ids), "fields": counts})
+        return
+    table = Table(title=f"Encrypted values by key (active: {cipher.active_kid})")
+    for col, justify in (("field", "left"), ("key id", "left"), ("values", "right"), ("note", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for name, by_kid in counts.items():
+        for kid, n in by_kid.items() or {"-": 0}.items():
+            note = ("active" if kid == cipher.active_kid else "not in the ring" if kid not in cipher.key_ids
+                    else "old: run `lockerhub keys rotate`") if kid != "-" else ""
+            table.add_row(name, kid, str(n), note)
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Values re-encrypted per committed batch.")] = 500,
+    max_batches: Annotated[int | None, typer.Option(min=1, help="Stop after N batches (run again to go on).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-encrypt every encrypted value under the active (first) key of the ring, in committed batches.
+
+    Safe to interrupt and run again: values already under the active key are skipped. Put the new key first and
+    keep the old ones after it until `keys status` shows nothing left under them.
+
+    Example: [bold]LOCKERHUB_PII_KEYS=k2:...,k1:... lockerhub keys rotate --batch 1000[/bold]
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lockerhub.security.rotation import pending, rotate
+
+    settings, store = _store()
+    cipher = _cipher(settings)
+    total = sum(pending(store, cipher).values())
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=False) as progress:
+        task = progress.add_task(f"re-encrypt under {cipher.active_kid}", total=total)
+        report = rotate(store, cipher, batch=batch, max_batches=max_batches,
+                        progress=lambda _field, n: progress.advance(task, n))
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        for name, n in report.rotated.items():
+            _line(f"{name}: {n} re-encrypted")
+        _line(f"{sum(report.rotated.values())} value(s) re-encrypted under {report.active_kid} in {report.batches} "
+              f"batch(es); {report.remaining} left" + ("" if report.complete else ": run `lockerhub keys rotate` "
+                                                                                    "again to finish"))
+    if not report.complete and max_batches is None:  # values changed under it while it ran: run again
+        raise typer.Exit(3)
+
+
+@privacy_app.command("export")
+def privacy_export(
+    subject: Annotated[str, typer.Argument(help="The recipient's e-mail address or phone number.")],
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Records decrypted per batch.")] = 500,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print everything the hub holds on one recipient: parcels (recipient, access code, events, status messages)
+    and quarantined payloads that mention them. The output is personal data: hand it to the subject only.
+
+    Example: [bold]lockerhub privacy export recipient0001@example.invalid --json > export.json[/bold]
+    """
+    from lockerhub.security.privacy import export_subject
+
+    settings, store = _store()
+    result = export_subject(store, _cipher(settings), subject, batch=batch)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    table = Table(title=f"Parcels of this recipient ({len(result.parcels)})")
+    for col in ("partner", "shipment", "parcel", "status", "locker", "recipient"):
+        table.add_column(col, overflow="fold")
+    for p in result.parcels:
+        who = ", ".join(str(v) for k, v in p["recipient"].items() if v and k != "address")
+        table.add_row(p["partner"], p["shipment_reference"], p["parcel_id"], p["status"], p["locker_id"] or "-", who)
+    console.print(table)
+    for item in result.quarantine:
+        _line(f"quarantine {item['id']} ({item['stage']}, {_short(item['location'])}) mentions this recipient")
+    _line(f"searched {result.scanned['parcels']} parcel(s) and {result.scanned['quarantine_items']} quarantine "
+          "payload(s); use --json for every field")
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    subject: Annotated[str, typer.Argument(help="The recipient's e-mail address or phone number.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be erased.")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Records decrypted per batch.")] = 500,
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase one recipient's personal data: recipient and access code of their parcels, their values in events and
+    status messages, and quarantined payloads that mention them. Anonymised records stay.
+
+    Example: [bold]lockerhub privacy erase recipient0001@example.invalid --dry-run[/bold]
+    """
+    from lockerhub.security.privacy import erase_subject
+
+    settings, store = _store()
+    report = erase_subject(store, _cipher(settings), subject, dry_run=dry_run, batch=batch)
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    verb = "would erase" if dry_run else "erased"
+    _line(f"{verb}: {report.parcels} parcel recipient(s) ({report.active} still moving), "
+          f"{report.quarantine_payloads} quarantine payload(s), {report.events_redacted} event(s) and "
+          f"{report.messages_redacted} status message(s) redacted")
+    if report.audit_seq is not None:
+        _line(f"recorded as audit entry {report.audit_seq}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[str | None, typer.Option(help="SEQ:HASH of an entry noted earlier (catches a cut tail).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the audit log's hash chain; name every entry edited, deleted or reordered; exit 1 if any.
+
+    Example: [bold]lockerhub audit verify --json[/bold]
+    """
+    from lockerhub.security.audit import parse_anchor, verify
+
+    _, store = _store()
+    result = verify(store, anchor=parse_anchor(anchor) if anchor else None)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        for p in result.problems:
+            _line(f"audit_log: entry {p.seq}: error: {p.kind}: {p.message}", err=True)
+        if result.ok:
+            _line(f"ok: {result.entries} entries; head {result.head_seq}:{result.head_hash}")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@audit_app.command("list")
+def audit_list(
+    action: Annotated[str | None, typer.Option(help="Only this action, e.g. privacy.erase.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Newest N entries.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the newest audit entries (who did what, when; no personal data).
+
+    Example: [bold]lockerhub audit list --action keys.rotate[/bold]
+    """
+    from dataclasses import asdict
+
+    from lockerhub.security.audit import entries
+
+    _, store = _store()
+    rows = entries(store, action=action, limit=limit)
+    if as_json:
+        _print_json([asdict(e) for e in rows])
+        return
+    table = Table(title=f"Audit log (newest {len(rows)})")
+    for col in ("seq", "at", "actor", "action", "subject", "details"):
+        table.add_column(col, overflow="fold")
+    for e in rows:
+        table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.subject or "-",
+                      json.dumps(e.details, sort_keys=True))
+    console.print(table)
 
 
 def main() -> None:

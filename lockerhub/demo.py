@@ -37,6 +37,7 @@ from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.ingest import ingest_file
 from lockerhub.runtime.relay import relay_outbox
 from lockerhub.runtime.sync import sync_statuses
+from lockerhub.security import masking
 from lockerhub.settings import Settings
 from lockerhub.simulator import SimulatorServer, World, build_network
 from lockerhub.simulator.tms_drops import pilot_drops
@@ -194,6 +195,7 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
                         seed=seed)
     world = World(network, seed=seed)
     api_key = f"demo-{random.Random(seed).getrandbits(64):016x}"
+    masking.register_secret(api_key)  # never in log output, whatever a library logs at DEBUG
     summary = DemoSummary()
     with SimulatorServer(world, api_key=api_key) as server, _env(
         LOCKERHUB_SIMLOCKER_API_KEY=api_key, LOCKERHUB_SIMLOCKER_BASE_URL=server.url

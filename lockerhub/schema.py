@@ -10,13 +10,14 @@ from pydantic import BaseModel
 
 from lockerhub.config import HubConfig
 from lockerhub.mapping.model import MappingDoc
-from lockerhub.model import Locker, ParcelEvent, Reservation, Shipment
+from lockerhub.model import Locker, ParcelEvent, Reservation, Shipment, TelemetryReading
 
 MODELS: dict[str, type[BaseModel]] = {
     "shipment": Shipment,
     "parcel-event": ParcelEvent,
     "locker": Locker,
     "reservation": Reservation,
+    "telemetry-reading": TelemetryReading,
     "hub-config": HubConfig,
     "mapping": MappingDoc,
 }

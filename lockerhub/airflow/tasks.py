@@ -78,6 +78,10 @@ def hub_source() -> tuple[Path, Settings, dict[tuple[str, str], dict[str, Any]]]
 
 @contextmanager
 def open_hub() -> Iterator[Hub]:
+    """The hub, with lockerhub's log masking installed in this (task) process first."""
+    from lockerhub.security import masking
+
+    masking.install(handlers=False)
     config, settings, overrides = hub_source()
     hub = Hub.open(config, settings=settings, overrides=overrides)
     try:
@@ -149,6 +153,50 @@ def sync_region(vendor: str, region: str, budget: int | None = None) -> dict[str
 def relay() -> dict[str, Any]:
     with open_hub() as hub:
         return _plain(relay_outbox(hub))  # type: ignore[no-any-return]
+
+
+# -- reconciliation ---------------------------------------------------------------------------------------------
+MANIFESTS = "manifests"  # beside the hub config: where the TMS exports its manifests (``*.csv``)
+
+
+def latest_manifest(config: Path) -> Path:
+    """The newest ``*.csv`` in the ``manifests`` folder beside the hub config."""
+    folder = config.parent / MANIFESTS
+    found = sorted(folder.glob("*.csv"), key=lambda p: (p.stat().st_mtime, p.name)) if folder.is_dir() else []
+    if not found:
+        raise ConfigError("no TMS manifest to reconcile", expected=f"a *.csv file in {folder}", found="none",
+                          hint="or pass the DAG parameter 'manifest'")
+    return found[-1]
+
+
+def reconcile(manifest: str | None = None, *, dry_run: bool = False) -> dict[str, Any]:
+    """Three-way reconciliation of ``manifest`` (default: :func:`latest_manifest`), the hub and the routing vendor;
+    the report goes to ``<data dir>/reports/reconcile-<time>``. Returns the summary (no per-item list)."""
+    from lockerhub.reconcile.run import default_out_dir
+    from lockerhub.reconcile.run import reconcile as run_reconcile
+
+    with open_hub() as hub:
+        path = Path(manifest) if manifest else latest_manifest(Path(hub.config.file))
+        result = run_reconcile(hub, path, out_dir=default_out_dir(hub.clock(), hub.settings), dry_run=dry_run)
+    return result.as_dict(items=False)
+
+
+# -- locker_health ----------------------------------------------------------------------------------------------
+def health(notifiers: list[Any] | None = None, maintenance_csv: str | Path | None = None) -> dict[str, Any]:
+    """Collect telemetry, score every locker, open/close alerts (telling ``notifiers``), write the maintenance list;
+    returns the lockers flagged, the alert changes and the maintenance list (not every score: XComs stay small)."""
+    from lockerhub.health.alerts import DEFAULT_NOTIFIERS
+    from lockerhub.health.run import run_health
+
+    with open_hub() as hub:
+        csv_path = Path(maintenance_csv) if maintenance_csv else hub.settings.data_dir / "health" / "maintenance.csv"
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        report = run_health(hub, notifiers=[*DEFAULT_NOTIFIERS, *(notifiers or [])], maintenance_csv=csv_path)
+    data = report.as_dict()
+    flagged = [h for h in data["lockers"] if h.get("flags")]
+    return {"as_of": data["as_of"], "collected": data["collected"], "lockers": len(data["lockers"]),
+            "flagged": flagged, "alerts": data["alerts"], "maintenance": data.get("maintenance", []),
+            "maintenance_csv": str(csv_path)}
 
 
 # -- gdpr_retention ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from lockerhub.model.parcel import Parcel, ParcelEvent, Shipment, TemperatureCla
 from lockerhub.model.party import Address, Party, pii_fields
 from lockerhub.model.state_machine import Outcome, ParcelState, apply_event, lifecycle
 from lockerhub.model.status import ParcelStatus
+from lockerhub.model.telemetry import TelemetryKind, TelemetryReading
 from lockerhub.model.units import Dimensions, to_g, to_mm
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "ReservationKind",
     "Shipment",
     "SizeClass",
+    "TelemetryKind",
+    "TelemetryReading",
     "TemperatureClass",
     "apply_event",
     "idempotency_key",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
@@ -19,7 +20,17 @@ from typing import ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel
 
 from lockerhub.errors import Location, LockerhubError
-from lockerhub.model import Locker, Parcel, ParcelEvent, Reservation, Shipment, SizeClass
+from lockerhub.model import (
+    Locker,
+    Parcel,
+    ParcelEvent,
+    ParcelStatus,
+    Reservation,
+    ReservationKind,
+    Shipment,
+    SizeClass,
+)
+from lockerhub.model.telemetry import TelemetryReading
 
 
 class ConnectorKind(StrEnum):
@@ -43,6 +54,7 @@ class Capability(StrEnum):
     WEBHOOKS = "webhooks"
     ACCESS_CODES = "access_codes"
     TELEMETRY = "telemetry"
+    LIST_RESERVATIONS = "list_reservations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +129,34 @@ class VendorEvent:
     event: ParcelEvent
 
 
+@dataclass(frozen=True, slots=True)
+class VendorReservation:
+    """A reservation as the vendor holds it now (for reconciliation); ``status`` is its state mapped to canonical.
+
+    ``state`` is the vendor's own word for it, as received. ``kind`` stays SOFT until the booking is confirmed.
+    ``reason`` is set when the canonical status needs one (EXCEPTION).
+    """
+
+    reservation_id: str
+    locker_id: str
+    status: ParcelStatus
+    state: str
+    kind: ReservationKind
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationPage:
+    """One page of a vendor's reservations. ``next_cursor`` is None on the last page. ``as_of`` is the vendor's
+    clock when it answered: expiries are compared with it (None: the hub's clock is used)."""
+
+    items: tuple[VendorReservation, ...]
+    next_cursor: str | None = None
+    as_of: datetime | None = None
+
+
 class Connector(Protocol):
     id: ClassVar[str]
     kind: ClassVar[ConnectorKind]
@@ -164,6 +204,20 @@ class WebhookReceiving(Protocol):
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[VendorEvent]: ...
 
 
+class TelemetryReporting(Protocol):
+    def telemetry(self, since: datetime | None = None) -> Iterator[TelemetryReading]:
+        """Readings observed at or after ``since`` (all the vendor keeps when None), oldest first; the same
+        reading may come again on the next call (the hub stores each (locker, kind, time) once)."""
+        ...
+
+
+class ReservationListing(Protocol):
+    def list_reservations(self, *, cursor: str | None = None) -> ReservationPage:
+        """One page of the reservations the vendor holds for this account, oldest first, in any state; pass the
+        previous page's ``next_cursor`` for the next page."""
+        ...
+
+
 COMMON_MEMBERS = ("check",)
 REQUIRED: dict[ConnectorKind, tuple[str, ...]] = {
     ConnectorKind.TMS_SOURCE: ("read",),
@@ -176,8 +230,11 @@ CAPABILITY_MEMBERS: dict[Capability, tuple[str, ...]] = {
     Capability.WEBHOOKS: ("parse_webhook",),
     Capability.WATCH_INBOX: ("pending", "archive"),
     Capability.WRITE_ACK: ("write_ack",),
+    Capability.TELEMETRY: ("telemetry",),
+    Capability.LIST_RESERVATIONS: ("list_reservations",),
 }
 # Where each member's reference signature lives, for the registry's signature check.
 PROTOCOLS: tuple[type, ...] = (
     Connector, TmsSource, TmsSink, LockerVendor, Prechecking, InboxWatching, Acknowledging, WebhookReceiving,
+    TelemetryReporting, ReservationListing,
 )

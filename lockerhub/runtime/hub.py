@@ -38,6 +38,7 @@ class Hub:
     clock: Clock = utc_now
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_booking_attempts: int = 5
+    settings: Settings = field(default_factory=Settings)
     _connectors: dict[tuple[str, str], Any] = field(default_factory=dict)
     _catalog: Catalog | None = None
 
@@ -55,7 +56,7 @@ class Hub:
         store.create_schema()
         pii = settings.pii_keys.get_secret_value() if settings.pii_keys else None
         cipher = FieldCipher.from_env_or_file(pii, settings.data_dir)
-        return cls(loaded, store, cipher, reg, clock=clock, retry=retry or RetryPolicy())
+        return cls(loaded, store, cipher, reg, clock=clock, retry=retry or RetryPolicy(), settings=settings)
 
     def connector(self, section: str, name: str) -> Any:
         key = (section, name)

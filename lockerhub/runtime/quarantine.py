@@ -79,11 +79,17 @@ def parse_qid(qid: str) -> int:
         raise LockerhubError("quarantine id", expected="q-NNNNNN", found=repr(qid)) from None
 
 
-def show(store: Store, qid: str, *, cipher: FieldCipher | None = None) -> QuarantineItem:
-    """One item; the original payload is decrypted only when a cipher is given (an explicit reveal)."""
+def show(store: Store, qid: str, *, cipher: FieldCipher | None = None, actor: str | None = None) -> QuarantineItem:
+    """One item; the original payload is decrypted only when a cipher is given (an explicit reveal, recorded in the
+    audit log as ``quarantine.reveal``)."""
     with store.transaction() as s:
         row = s.get(QuarantineRow, parse_qid(qid))
         if row is None:
             raise LockerhubError(f"no quarantine item {qid}")
         payload = cipher.decrypt(row.payload_enc or None, context=PAYLOAD_CONTEXT) if cipher else None
+        if cipher is not None:
+            from lockerhub.security import audit
+
+            audit.record(s, "quarantine.reveal", subject=row.qid, actor=actor,
+                         details={"stage": row.stage, "partner": row.partner, "payload": payload is not None})
         return _item(row, payload)

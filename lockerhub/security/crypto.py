@@ -11,6 +11,8 @@ column (``parcels.recipient``), so a ciphertext copied into another column does 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -63,6 +65,32 @@ class FieldCipher:
             with os.fdopen(fd, "w") as fh:
                 fh.write(line)
         return cls(_parse_keyring(path.read_text("utf-8"), str(path)))
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """Every key id of the ring, the active one first."""
+        return tuple(self._ring)
+
+    @staticmethod
+    def key_id_of(token: str) -> str | None:
+        """The key id a ciphertext was written with (None when it is not one of ours)."""
+        prefix, sep, rest = token.partition(":")
+        kid, sep2, _ = rest.partition(":")
+        return kid if prefix == _PREFIX and sep and sep2 and kid else None
+
+    def token_prefix(self) -> str:
+        """What every ciphertext under the active key starts with."""
+        return f"{_PREFIX}:{self.active_kid}:"
+
+    def pseudonym(self, value: str, *, context: str, kid: str | None = None) -> str:
+        """A keyed, one-way name for a value (``kid:hex``, under the active key unless ``kid`` is given): the same
+        value gives the same name under the same key, and nobody without the key can tell which value it names.
+        Used for audit subjects; to look one up after a rotation, pass the key id it starts with."""
+        kid = kid or self.active_kid
+        if kid not in self._ring:
+            raise ConfigError("pseudonym key id", expected="a key in the key ring", found=repr(kid))
+        mac = hmac.new(self._ring[kid], f"pseudonym\x1f{context}\x1f{value}".encode(), hashlib.sha256)
+        return f"{kid}:{mac.hexdigest()[:24]}"
 
     def encrypt(self, plaintext: str | None, *, context: str) -> str | None:
         if plaintext is None:

@@ -6,7 +6,7 @@ events, dimensions, locker and timestamps stay, so reports and reconciliation st
 than the retention period loses its original payload (which usually holds recipient data); its location and
 error texts (positions and reasons, never PII) stay. Each erased row records when (``pii_erased_at`` /
 ``payload_erased_at``), so a second run erases nothing more. Parcels still moving are never touched, whatever their
-age.
+age. Each run that is not a dry run is recorded in the audit log (``retention.erase``, with the counts).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from lockerhub.model import lifecycle
 from lockerhub.runtime.hub import Hub
+from lockerhub.security import audit
 from lockerhub.store import ParcelRow, QuarantineRow
 
 
@@ -29,7 +30,7 @@ class RetentionReport:
 
 
 def erase_expired(hub: Hub, *, now: datetime | None = None, retention_days: int | None = None,
-                  dry_run: bool = False) -> RetentionReport:
+                  dry_run: bool = False, actor: str | None = None) -> RetentionReport:
     """Erase PII older than the retention period (config ``privacy.retention_days`` unless given)."""
     days = retention_days if retention_days is not None else hub.config.hub.privacy.retention_days
     moment = now or hub.clock()
@@ -49,4 +50,8 @@ def erase_expired(hub: Hub, *, now: datetime | None = None, retention_days: int 
         report.quarantine_payloads_erased = s.execute(
             update(QuarantineRow).where(*items).values(payload_enc="", payload_erased_at=moment)
             .execution_options(synchronize_session=False)).rowcount
+        audit.record(s, "retention.erase", actor=actor, at=moment,
+                     details={"retention_days": days, "cutoff": report.cutoff.isoformat(),
+                              "parcels": report.parcels_erased,
+                              "quarantine_payloads": report.quarantine_payloads_erased})
     return report

@@ -14,10 +14,18 @@ Tenant API (``/v1``)::
     POST   /v1/reservations/{id}/confirm      hard booking with "access_code"     410 expired
     DELETE /v1/reservations/{id}              204                                 409 after deposit
     GET    /v1/reservations/{id}/events       {"items": [event]}
+    GET    /v1/reservations?cursor=&limit=100 {"items": [reservation], "next_cursor", "as_of"}  every state,
+                                              oldest first; "as_of" is the simulated now
+    GET    /v1/telemetry?since=&until=&page=1&per_page=500
+                                              {"items": [reading], "page", "per_page", "count", "since", "until"}
 
 Control API (``/sim``, what couriers, recipients and time do): ``POST /sim/deposit``, ``/sim/pickup``,
 ``/sim/return-collect``, ``/sim/clock/advance``, ``/sim/faults``, ``/sim/lockers/{id}/state``;
-``GET /sim/clock``. ``GET /healthz`` needs no key.
+``GET /sim/clock``, ``GET /sim/telemetry/profiles`` (which lockers degrade, and how). ``GET /healthz`` needs no key.
+
+Telemetry readings (``{"locker_id", "kind", "value", "observed_at"}``, see :mod:`lockerhub.simulator.telemetry`)
+are those with ``since <= observed_at <= until``; ``until`` defaults to the simulated now and is echoed, so a
+client pages with the same ``until`` and asks next time from there.
 
 POSTs that carry an ``Idempotency-Key`` header answer a repeat with the original response (a refused request
 is not remembered, so it may be retried with the same key). ``/sim/faults`` makes the next N ``/v1`` requests
@@ -29,6 +37,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Query, Request, Response
@@ -93,6 +102,7 @@ def create_app(world: World, api_key: str) -> FastAPI:
     _install_error_handlers(app)
     _tenant_routes(app, world)
     _control_routes(app, world)
+    _telemetry_routes(app, world)
     return app
 
 
@@ -165,6 +175,12 @@ def _tenant_routes(app: FastAPI, world: World) -> None:
     def events(reservation_id: str) -> dict[str, Any]:
         return {"items": [e.to_json() for e in world.events(reservation_id)]}
 
+    @app.get("/v1/reservations")
+    def list_reservations(cursor: str | None = None, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+        as_of = world.now
+        items, next_cursor = world.reservations_page(cursor, limit=limit)
+        return {"items": [r.to_json() for r in items], "next_cursor": next_cursor, "as_of": iso(as_of)}
+
 
 def _once(world: World, request: Request, body: BaseModel, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Replay the first answer for a repeated ``Idempotency-Key`` on this path with this body."""
@@ -206,3 +222,23 @@ def _control_routes(app: FastAPI, world: World) -> None:
     def locker_state(locker_id: str, body: LockerStateBody) -> dict[str, Any]:
         world.set_locker_state(locker_id, body.state)
         return {"locker_id": locker_id, "state": str(body.state)}
+
+
+def _telemetry_routes(app: FastAPI, world: World) -> None:
+    @app.get("/v1/telemetry")
+    def telemetry(
+        since: datetime | None = None, until: datetime | None = None,
+        page: int = Query(1, ge=1), per_page: int = Query(500, ge=1, le=1000),
+    ) -> dict[str, Any]:
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and value.tzinfo is None:
+                raise SimError(422, "naive_datetime", field=name)
+        until = world.now if until is None else min(until, world.now)
+        readings = world.telemetry_readings(since, until)
+        start = (page - 1) * per_page
+        return {"items": [r.to_json() for r in readings[start : start + per_page]], "page": page,
+                "per_page": per_page, "count": len(readings), "since": iso(since), "until": iso(until)}
+
+    @app.get("/sim/telemetry/profiles")
+    def telemetry_profiles() -> dict[str, Any]:
+        return {"items": [p.to_json() for p in world.telemetry_profiles()]}

@@ -3,7 +3,8 @@
 Rules (the reservation model of a locker operator: pre-check, soft hold, hard booking, deposit, pickup):
 
 - ``reserve`` holds the first FREE compartment of the size class (it becomes RESERVED) until
-  ``expires_at = now + soft_ttl``. Event ``RESERVATION_CREATED``.
+  ``expires_at = now + soft_ttl``. Event ``RESERVATION_CREATED``. With ``soft_ttl=None`` a hold has no expiry
+  and lasts until it is confirmed or cancelled (as some operators do).
 - ``confirm`` before expiry turns the hold into a hard booking and issues a 6-digit access code, valid until
   ``now + pickup_window``. Event ``BOOKING_CONFIRMED``. After expiry: 410.
 - ``advance`` moves the clock and applies what fell due, in deadline order: a soft hold past ``expires_at`` is
@@ -44,6 +45,7 @@ from lockerhub.model import (
     TemperatureClass,
 )
 from lockerhub.simulator.network import SIZE_CLASSES, build_network
+from lockerhub.simulator.telemetry import DeviceProfile, SimReading, TelemetryModel
 
 T = TypeVar("T")
 
@@ -128,6 +130,7 @@ class ReservationView:
     valid_until: datetime | None = None
     pickup_deadline: datetime | None = None
     access_code: str | None = None
+    created_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -138,6 +141,7 @@ class ReservationView:
             "kind": self.kind,
             "state": str(self.state),
             "expires_at": iso(self.expires_at),
+            "created_at": iso(self.created_at),
         }
         if self.kind == "hard":
             body["valid_until"] = iso(self.valid_until)
@@ -164,6 +168,7 @@ class _Booking:
     valid_until: datetime | None = None
     pickup_deadline: datetime | None = None
     events: list[SimEvent] = field(default_factory=list)
+    created_at: datetime | None = None
 
     def view(self, *, reveal_code: bool = False) -> ReservationView:
         return ReservationView(
@@ -177,6 +182,7 @@ class _Booking:
             valid_until=self.valid_until,
             pickup_deadline=self.pickup_deadline,
             access_code=self.access_code if reveal_code else None,
+            created_at=self.created_at,
         )
 
 
@@ -189,7 +195,7 @@ class World:
         *,
         seed: int = 0,
         start: datetime = DEFAULT_START,
-        soft_ttl: timedelta = DEFAULT_SOFT_TTL,
+        soft_ttl: timedelta | None = DEFAULT_SOFT_TTL,
         pickup_window: timedelta = DEFAULT_PICKUP_WINDOW,
         size_classes: Iterable[SizeClass] = SIZE_CLASSES.values(),
     ) -> None:
@@ -207,10 +213,12 @@ class World:
                 raise ValueError(f"duplicate locker id {locker.locker_id!r}")
             self._lockers[locker.locker_id] = locker.model_copy(deep=True)
         self._bookings: dict[str, _Booking] = {}
+        self._order: list[_Booking] = []  # creation order, for the paged listing
         self._event_seq = 0
         self._idempotent: dict[tuple[str, str], tuple[str, Any]] = {}
         self._fault: Fault | None = None
         self._fault_count = 0
+        self.telemetry = TelemetryModel(tuple(self._lockers), seed=seed, start=start)
 
     @classmethod
     def generate(cls, lockers: int = 10, *, seed: int = 0, regions: list[str] | None = None, **options: Any) -> World:
@@ -243,6 +251,7 @@ class World:
     def set_locker_state(self, locker_id: str, state: LockerState) -> None:
         with self._lock:
             self._locker(locker_id).state = LockerState(state)
+            self.telemetry.set_online(locker_id, self._now, LockerState(state) == LockerState.ONLINE)
 
     def precheck(
         self,
@@ -289,6 +298,23 @@ class World:
     def events(self, reservation_id: str) -> list[SimEvent]:
         with self._lock:
             return list(self._booking(reservation_id).events)
+
+    def reservations_page(
+        self, cursor: str | None = None, *, limit: int = 100
+    ) -> tuple[list[ReservationView], str | None]:
+        """One page of every reservation in any state, oldest first, and the cursor of the next page (None after
+        the last). Reservations are never removed, so a cursor stays valid while new ones are added."""
+        if limit < 1:
+            raise ValueError("limit starts at 1")
+        with self._lock:
+            start = 0
+            if cursor is not None:
+                if not cursor.isdigit() or int(cursor) > len(self._order):
+                    raise SimError(422, "invalid_cursor")
+                start = int(cursor)
+            page = self._order[start : start + limit]
+            end = start + len(page)
+            return [b.view() for b in page], (str(end) if end < len(self._order) else None)
 
     # --- what couriers and recipients do (the /sim control endpoints) ------------------------------------
 
@@ -377,6 +403,20 @@ class World:
             self._idempotent[(scope, key)] = (fingerprint, result)
             return result
 
+    # --- telemetry (see lockerhub.simulator.telemetry) -----------------------------------------------------
+
+    def telemetry_readings(self, since: datetime | None = None, until: datetime | None = None) -> list[SimReading]:
+        """Readings with ``since <= observed_at <= until``; ``until`` is capped at ``now`` (nothing from the
+        future), ``since`` defaults to the start of the generated history."""
+        with self._lock:
+            cap = self._now if until is None else min(until, self._now)
+            return self.telemetry.readings(since, cap)
+
+    def telemetry_profiles(self) -> list[DeviceProfile]:
+        """Each locker's equipment and degradation: the ground truth health monitoring should find."""
+        with self._lock:
+            return [self.telemetry.profiles[k] for k in sorted(self.telemetry.profiles)]
+
     # --- internals ----------------------------------------------------------------------------------------
 
     def _locker(self, locker_id: str) -> Locker:
@@ -413,8 +453,10 @@ class World:
             raise SimError(409, "no_free_compartment", locker_id=locker_id, size_class=size_class)
         free.state = CompartmentState.RESERVED
         booking = _Booking(f"rsv-{len(self._bookings) + 1:06d}", locker_id, free, BookingState.SOFT,
-                           expires_at=self._now + self.soft_ttl)
+                           expires_at=self._now + self.soft_ttl if self.soft_ttl is not None else None,
+                           created_at=self._now)
         self._bookings[booking.reservation_id] = booking
+        self._order.append(booking)
         self._emit(booking, EventCode.RESERVATION_CREATED, self._now)
         return booking.view()
 

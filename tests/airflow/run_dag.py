@@ -1,6 +1,7 @@
 """Run in a child process with an isolated AIRFLOW_HOME: ``python run_dag.py --bag`` prints what the DagBag holds
 (import errors, and per DAG its schedule, owner, retries and tags); ``python run_dag.py DAG_ID`` runs one DagRun of
-that DAG with ``dag.test()`` and prints its state and every task instance's state as JSON on the last line."""
+that DAG with ``dag.test()`` and prints its state, every task instance's state and the asset events it emitted as
+JSON on the last line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ from pathlib import Path
 from airflow.dag_processing.dagbag import DagBag
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+def asset_events(run_id: str) -> list[dict]:
+    """The asset events the run emitted: asset name and the event's extra."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = (session.query(AssetEvent, AssetModel).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                .filter(AssetEvent.source_run_id == run_id).all())
+        return [{"name": asset.name, "uri": asset.uri, "extra": event.extra} for event, asset in rows]
 
 
 def main(argv: list[str]) -> int:
@@ -30,7 +42,7 @@ def main(argv: list[str]) -> int:
     states: dict[str, list[str]] = {}
     for ti in sorted(run.get_task_instances(), key=lambda t: (t.task_id, t.map_index)):
         states.setdefault(ti.task_id, []).append(str(ti.state))
-    print(json.dumps({"state": str(run.state), "tasks": states}))
+    print(json.dumps({"state": str(run.state), "tasks": states, "assets": asset_events(run.run_id)}))
     return 0
 
 

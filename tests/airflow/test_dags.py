@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 
 from lockerhub.demo import edi_drops, lay_out_pilot
 from lockerhub.model import ParcelStatus
+from lockerhub.runtime.booking import ACCESS_CODE_CONTEXT
 from lockerhub.runtime.hub import Hub, utc_now
 from lockerhub.settings import Settings
 from lockerhub.simulator import SimulatorServer, World, build_network
@@ -36,7 +37,7 @@ def connection(conn_type: str, **fields: Any) -> str:
 pytestmark = pytest.mark.airflow
 
 API_KEY = "airflow-test-only-key"  # not a credential: the simulator accepts the key it is started with
-DAG_IDS = {"gdpr_retention", "locker_status_sync", "tms_inbound_sync"}
+DAG_IDS = {"gdpr_retention", "locker_health", "locker_status_sync", "reconciliation", "tms_inbound_sync"}
 
 
 class Pilot:
@@ -63,9 +64,10 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pilot]:
     root = tmp_path_factory.mktemp("airflow-pilot")
     config = lay_out_pilot(root)
     data = yaml.safe_load(config.read_text("utf-8"))
-    data["vendors"]["simlocker"]["poll_budget"] = 3  # one poll per region and run (three pilot regions)
+    data["vendors"]["simlocker"]["poll_budget"] = 6  # two polls per region and run (three pilot regions)
     config.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
-    world = World(build_network(12, seed=5, regions=["WAW", "KRK", "GDN"]), seed=5)
+    # soft holds wait at the vendor until confirmed or cancelled (no expiry): reconciliation finds stale ones
+    world = World(build_network(12, seed=5, regions=["WAW", "KRK", "GDN"]), seed=5, soft_ttl=None)
     with SimulatorServer(world, api_key=API_KEY) as server:
         env = {
             "url": server.url,
@@ -96,6 +98,7 @@ def test_dagbag_imports_every_dag_cleanly(run_dag: RunDag, airflow_env: dict[str
     assert bag["dags"]["tms_inbound_sync"]["schedule"] == "0:05:00"
     assert bag["dags"]["locker_status_sync"]["schedule"] == "0:10:00"
     assert bag["dags"]["gdpr_retention"]["schedule"] == "@daily"
+    assert bag["dags"]["locker_health"]["schedule"] == "1:00:00"
 
 
 def test_inbound_sync_ingests_each_partner_and_books(run_dag: RunDag, pilot: Pilot) -> None:
@@ -129,16 +132,56 @@ def test_status_sync_polls_within_the_budget_and_relays(run_dag: RunDag, pilot: 
         pilot.world.deposit(reservation)
     first = _run(run_dag, pilot, "locker_status_sync")
     assert first["tasks"]["targets"] == ["success"] and first["tasks"]["sync"] == ["success"] * 3
-    # a budget of 3 polls is one per region: WAW has 1 open parcel, KRK 4, GDN none -> two polled this run
-    assert pilot.statuses() == {"BOOKED": 3, "DEPOSITED": 2}
-    _run(run_dag, pilot, "locker_status_sync")
-    _run(run_dag, pilot, "locker_status_sync")
-    _run(run_dag, pilot, "locker_status_sync")
+    # a budget of 6 polls is two per region: WAW has 1 open parcel, KRK 4, GDN none -> three polled this run
+    assert pilot.statuses() == {"BOOKED": 2, "DEPOSITED": 3}
+    _run(run_dag, pilot, "locker_status_sync")  # the two left over in KRK are first in line
     assert pilot.statuses() == {"DEPOSITED": 5}
     outbox = pilot.config.parent / "outbox"
     at7 = [line for f in (outbox / "acme-x12").glob("214_*.edi") for line in f.read_text("ascii").splitlines()
            if line.startswith("AT7*")]
     assert len(at7) == 3  # the three 204 parcels, deposited, each reported once
+
+
+def test_reconciliation_finds_each_seeded_discrepancy_once_and_publishes_the_report(  # type: ignore[no-untyped-def]
+        run_dag: RunDag, pilot: Pilot) -> None:
+    import requests
+
+    hub = pilot.hub()
+    try:
+        with hub.store.transaction() as s:
+            parcels = list(s.execute(select(ParcelRow.partner, ParcelRow.shipment_ref, ParcelRow.parcel_id,
+                                            ParcelRow.reservation_id, ParcelRow.locker_id,
+                                            ParcelRow.access_code_enc).order_by(ParcelRow.id)))
+        code = hub.cipher.decrypt(parcels[0].access_code_enc, context=ACCESS_CODE_CONTEXT)
+    finally:
+        hub.close()
+    api = requests.Session()
+    api.headers["X-API-Key"] = API_KEY
+    url = pilot.env["url"]
+    # status_mismatch: a recipient collected parcel 1 at the locker; the hub has not polled since
+    api.post(f"{url}/sim/pickup", json={"reservation_id": parcels[0].reservation_id, "access_code": code},
+             timeout=5).raise_for_status()
+    # orphan_booking: a booking made at the vendor behind the hub's back
+    orphan = api.post(f"{url}/v1/reservations", json={"locker_id": parcels[0].locker_id, "size_class": "C"},
+                      timeout=5).json()["reservation_id"]
+    api.post(f"{url}/v1/reservations/{orphan}/confirm", timeout=5).raise_for_status()
+    # missing_in_hub: the TMS's manifest lists a parcel it never sent
+    manifests = pilot.config.parent / "manifests"
+    manifests.mkdir()
+    lines = [f"{p.partner},{p.shipment_ref},{p.parcel_id}" for p in parcels] + ["acme-x12,ACME-204-9999,P9999999"]
+    (manifests / "manifest-20260315.csv").write_text("partner,shipment_ref,parcel_id\n" + "\n".join(lines) + "\n",
+                                                      "utf-8")
+    result = _run(run_dag, pilot, "reconciliation")
+    (event,) = result["assets"]
+    assert event["name"] == "lockerhub_reconciliation_report"
+    assert event["extra"]["counts"] == {"missing_in_vendor": 0, "missing_in_hub": 1, "status_mismatch": 1,
+                                        "orphan_booking": 1, "stale_reservation": 0}
+    html = Path(event["extra"]["html"])
+    assert html.is_file() and "orphan_booking" in html.read_text("utf-8")
+    assert pilot.statuses() == {"COLLECTED": 1, "DEPOSITED": 4}  # the vendor was ahead: applied forward-only
+    again = _run(run_dag, pilot, "reconciliation")  # fixed ones stay fixed; the rest are reported again
+    assert again["assets"][0]["extra"]["counts"]["status_mismatch"] == 0
+    assert again["assets"][0]["extra"]["total"] == 2
 
 
 def test_retention_erases_old_finished_parcels_and_quarantine_payloads(run_dag: RunDag, pilot: Pilot) -> None:
@@ -155,7 +198,8 @@ def test_retention_erases_old_finished_parcels_and_quarantine_payloads(run_dag: 
             s.execute(update(QuarantineRow).values(created_at=long_ago))
     finally:
         hub.close()
-    assert quarantined == 3  # the broken 204, the broken IFTMIN message, the refused one
+    # the broken 204, the broken IFTMIN message, the refused one, and what reconciliation could not fix
+    assert quarantined >= 3
     result = _run(run_dag, pilot, "gdpr_retention")
     assert result["tasks"] == {"erase": ["success"]}
     hub = pilot.hub()
@@ -173,3 +217,48 @@ def test_retention_erases_old_finished_parcels_and_quarantine_payloads(run_dag: 
     assert all(i.payload_enc == "" and i.payload_erased_at is not None and i.errors for i in items)
     again = _run(run_dag, pilot, "gdpr_retention")  # nothing left to erase
     assert again["state"] == "success"
+
+
+def test_locker_health_flags_the_degrading_lockers_and_notifies(run_dag: RunDag, pilot: Pilot) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):  # the alert webhook of an incident tool
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append({"auth": self.headers.get("Authorization"), **json.loads(body)})
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token = "alerts-test-only-token"  # not a credential
+    try:
+        env = {k: v for k, v in pilot.env.items() if k.startswith("AIRFLOW_")}
+        env["AIRFLOW_CONN_LOCKERHUB_ALERTS"] = connection(
+            "http", host=f"http://127.0.0.1:{server.server_port}/alerts", password=token)
+        result = run_dag("locker_health", **env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result["state"] == "success", result["log"][-4000:]
+    assert token not in result["log"]
+    degrading = {p.locker_id for p in pilot.world.telemetry_profiles() if p.degradation}
+    assert degrading  # the simulator's ground truth
+    hub = pilot.hub()
+    try:
+        from lockerhub.health.alerts import open_alerts
+
+        alerted = {a.locker_id for a in open_alerts(hub.store)}
+    finally:
+        hub.close()
+    assert degrading <= alerted
+    assert {r["alert"]["locker_id"] for r in received if r["change"] == "opened"} == alerted
+    assert all(r["auth"] == f"Bearer {token}" for r in received)
+    maintenance = (pilot.root / "data" / "health" / "maintenance.csv").read_text("utf-8").splitlines()
+    assert len(maintenance) >= 1 + len(degrading)  # header + a visit for each degrading locker

@@ -84,6 +84,27 @@ class SimlockerClient:
     def events(self, reservation_id: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/v1/reservations/{_seg(reservation_id)}/events").json()["items"]
 
+    def reservations(self, cursor: str | None = None, *, limit: int = 500) -> dict[str, Any]:
+        """One page of every reservation: ``{"items", "next_cursor", "as_of"}``."""
+        params: dict[str, Any] = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
+        return self._call("GET", "/v1/reservations", params=params).json()  # type: ignore[no-any-return]
+
+    def iter_telemetry(self, since: str | None, *, per_page: int = 500) -> Iterator[dict[str, Any]]:
+        """Telemetry readings from ``since`` (ISO 8601) up to the server's now, page by page; every page after
+        the first asks with the ``until`` the first one answered, so the pages describe one snapshot."""
+        params: dict[str, Any] = {"page": 1, "per_page": per_page}
+        if since is not None:
+            params["since"] = since
+        seen = 0
+        while True:
+            body = self._call("GET", "/v1/telemetry", params=params).json()
+            items = body.get("items") or []
+            yield from items
+            seen += len(items)
+            if not items or seen >= int(body.get("count", 0)):
+                return
+            params = {**params, "page": params["page"] + 1, "until": body["until"]}
+
     # --- plumbing ---------------------------------------------------------------------------------------------
 
     def _call(

@@ -60,9 +60,9 @@ def _create_parcels(hub: Hub, record: SourceRecord, shipment: Shipment, source_i
                 )
                 s.add(row)
                 s.flush()
-                where = str(record.location)  # the events column holds 128 characters (PostgreSQL enforces it)
+                # the record's origin (file hash + record number): stable, and short whatever the file's path
                 event = ParcelEvent(status=ParcelStatus.CREATED, occurred_at=hub.clock(), source=source_id,
-                                    event_id=where if len(where) <= 128 else "…" + where[-127:])
+                                    event_id=origin)
                 s.add(EventRow(parcel_pk=row.id, status=event.status.value, outcome="applied",
                                occurred_at=event.occurred_at, source=event.source, source_event_id=event.event_id))
                 report.accepted += 1

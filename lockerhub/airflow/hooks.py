@@ -7,7 +7,6 @@ masker before it is used, so it never shows in task logs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,10 @@ from lockerhub.settings import Settings
 
 
 def _extra(conn: Any) -> dict[str, Any]:
-    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
-    return dict(extra or {})
+    return dict(conn.extra_dejson or {})
 
 
-def _optional(conn_id: str) -> Any:
+def optional_connection(conn_id: str) -> Any:
     """The connection, or None when it is not defined (the YAML and environment then decide)."""
     try:
         return BaseHook.get_connection(conn_id)
@@ -50,7 +48,7 @@ class LockerhubHook(BaseHook):
 
     def resolve(self) -> tuple[Path | None, Settings]:
         """(config file, settings). Without the connection: (None, settings from the environment)."""
-        conn = _optional(self.lockerhub_conn_id)
+        conn = optional_connection(self.lockerhub_conn_id)
         if conn is None:
             return None, Settings()
         extra = _extra(conn)
@@ -82,7 +80,7 @@ class LockerVendorHook(BaseHook):
 
     def config_overrides(self) -> dict[str, Any]:
         """Connector config values held by the connection ({} when it is not defined)."""
-        conn = _optional(self.vendor_conn_id)
+        conn = optional_connection(self.vendor_conn_id)
         if conn is None:
             return {}
         values = _extra(conn)
@@ -111,5 +109,5 @@ class TmsPartnerHook(BaseHook):
         return {"hidden_fields": ["schema", "port", "host", "login", "password"], "relabeling": {}}
 
     def config_overrides(self) -> dict[str, Any]:
-        conn = _optional(self.partner_conn_id)
+        conn = optional_connection(self.partner_conn_id)
         return {} if conn is None else _extra(conn)

@@ -15,9 +15,9 @@ from typing import Any
 
 import requests
 from airflow.sdk.bases.notifier import BaseNotifier
+from airflow.sdk.log import mask_secret
 
-from lockerhub.airflow.hooks import _optional
-from lockerhub.airflow.hooks import mask_secret as _mask
+from lockerhub.airflow.hooks import optional_connection
 
 logger = logging.getLogger("lockerhub.alerts")
 TIMEOUT_S = 10
@@ -42,11 +42,11 @@ class LockerAlertNotifier(BaseNotifier):
     def notify(self, context: Mapping[str, Any]) -> None:  # type: ignore[override]
         payload = self._payload(context)
         logger.warning("lockerhub %s", payload["message"])
-        conn = _optional(self.conn_id)
+        conn = optional_connection(self.conn_id)
         if conn is None or not conn.host:
             return
         headers = {}
         if conn.password:
-            _mask(conn.password)
+            mask_secret(conn.password)
             headers["Authorization"] = f"Bearer {conn.password}"
         requests.post(conn.host, json=payload, headers=headers, timeout=TIMEOUT_S).raise_for_status()

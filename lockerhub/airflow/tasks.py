@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from lockerhub.errors import ConfigError
+from lockerhub.plugins.protocols import Capability
 from lockerhub.runtime.booking import book_pending
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.ingest import ingest_inbox
@@ -110,7 +111,7 @@ def pending_drops() -> dict[str, int]:
         out: dict[str, int] = {}
         for name in hub.config.hub.partners:
             source = hub.partner(name)
-            if hasattr(source, "pending"):
+            if Capability.WATCH_INBOX in type(source).capabilities:
                 out[name] = len(source.pending())
         return out
 

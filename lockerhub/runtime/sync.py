@@ -44,10 +44,10 @@ def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: i
                                     ParcelRow.status.not_in(terminal))
     if lockers is not None:
         query = query.where(ParcelRow.locker_id.in_(list(lockers)))
-    if budget is not None:
-        query = query.order_by(ParcelRow.updated_at, ParcelRow.id).limit(budget)
+    query = (query.order_by(ParcelRow.id) if budget is None
+             else query.order_by(ParcelRow.updated_at, ParcelRow.id).limit(budget))
     with hub.store.transaction() as s:
-        rows = list(s.scalars(query.order_by(ParcelRow.id) if budget is None else query))
+        rows = list(s.scalars(query))
     for row in rows:
         report.polled += 1
         try:

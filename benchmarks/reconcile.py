@@ -70,7 +70,7 @@ def generate(n: int, folder: Path, seed: int = 1) -> dict[str, int]:
     rng = random.Random(seed)
     k = max(1, int(n * RATE))
     store = Store(f"sqlite:///{folder / 'hub.db'}")
-    store.create_schema()
+    store.migrate()
     store.dispose()
     weights = [w for _, _, w in HUB_MIX]
     picks = rng.choices(range(len(HUB_MIX)), weights=weights, k=n)

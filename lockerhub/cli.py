@@ -128,6 +128,36 @@ def ingest(
                   f"{report.duplicates} duplicates, {report.quarantined} quarantined -> {report.archived_to}")
 
 
+@app.command()
+def worker(
+    config: Annotated[Path, typer.Argument(help="Hub config YAML.")],
+    queues: Annotated[str, typer.Option(help="Queues to consume, comma-separated: events, status.")] = "events,status",
+    relay: Annotated[bool, typer.Option(help="Also run the outbox relay (one per worker is fine).")] = True,
+    prefetch: Annotated[int, typer.Option(min=1, help="Unacknowledged messages this worker may hold.")] = 256,
+    batch: Annotated[int, typer.Option(min=1, help="Messages applied per transaction at most.")] = 200,
+) -> None:
+    """Run the bus worker: the outbox relay and the consumers, until SIGTERM or Ctrl-C (graceful: the batch in
+    hand is finished and acknowledged). The broker is LOCKERHUB_BROKER_URL (embedded when unset).
+
+    Example: [bold]LOCKERHUB_BROKER_URL=amqp://rabbitmq.internal:5672// lockerhub worker lockerhub.yaml[/bold]
+    """
+    from lockerhub.bus import Topology, Worker
+    from lockerhub.runtime.hub import Hub
+
+    hub = Hub.open(config)
+    topology = Topology(hub.settings.resolved_broker_url(), prefix=hub.settings.bus_prefix)
+    wanted = tuple(q.strip() for q in queues.split(",") if q.strip())
+    unknown = sorted(set(wanted) - {"events", "status"})
+    if unknown:
+        raise LockerhubError("--queues", expected="events and/or status", found=", ".join(unknown))
+    err_console.print(f"worker: consuming {', '.join(wanted)} on {topology.masked_url()}"
+                      f"{' with the outbox relay' if relay else ''}; stop with SIGTERM or Ctrl-C")
+    stats = Worker(hub, topology, queues=wanted, relay=relay, prefetch=prefetch, batch=batch).run()
+    err_console.print(f"worker stopped: {stats.applied} applied, {stats.published} published, {stats.retried} "
+                      f"retries, {stats.dead_lettered} dead-lettered, {stats.quarantined} quarantined")
+    hub.close()
+
+
 # --------------------------------------------------------------------------- connectors
 
 
@@ -202,7 +232,7 @@ def _store():  # type: ignore[no-untyped-def]
 
     settings = Settings()
     store = Store(settings.resolved_database_url())
-    store.create_schema()
+    store.migrate()
     return settings, store
 
 
@@ -270,6 +300,74 @@ def quarantine_show(
     if item.payload is not None:
         console.print("payload:", markup=False)
         console.print(item.payload, markup=False)
+
+
+ActorOpt = Annotated[str | None, typer.Option(help="Who acts, for the audit log (default: LOCKERHUB_ACTOR or the "
+                                                   "OS user).")]
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    config: Annotated[Path, typer.Option(help="Hub config YAML: partners, vendor and mappings as they are now.")],
+    qids: Annotated[list[str] | None, typer.Argument(metavar="QID", help="Item ids, e.g. q-000001.")] = None,
+    all_open: Annotated[bool, typer.Option("--all", help="Every open item.")] = False,
+    stage: Annotated[str | None, typer.Option(help="Only items of this stage (read, map, admit, book, ...).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing, call no "
+                                                            "vendor write.")] = False,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run quarantined items again from their original payload, through today's config and mapping.
+
+    A booking already made is skipped (never booked twice); a status event applies forward-only.
+
+    Every item is audited as quarantine.replay. Exits 1 when an item fails again.
+
+    Example: [bold]lockerhub quarantine replay q-000012 --config lockerhub.yaml --dry-run[/bold]
+    """
+    from lockerhub.runtime.hub import Hub
+    from lockerhub.runtime.replay import ReplayFilter, replay
+
+    if bool(qids) == all_open:
+        raise LockerhubError("which items to replay", expected="item ids (q-000001 ...) or --all, not both",
+                             found="both" if qids else "neither")
+    hub = Hub.open(config)
+    try:
+        report = replay(hub, ReplayFilter(tuple(qids or ()), stage), dry_run=dry_run, actor=actor)
+    finally:
+        hub.close()
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        table = Table(title=f"Quarantine replay{' (dry run: nothing changed)' if dry_run else ''}: "
+                            f"{len(report.results)} item(s), {report.failed} failed")
+        for col in ("qid", "stage", "location", "outcome", "detail"):
+            table.add_column(col, overflow="fold")
+        for r in report.results:
+            colour = {"replayed": "green", "failed": "red"}.get(r.outcome, "yellow")
+            shown = f"would be {r.outcome}" if dry_run and r.outcome != "skipped" else r.outcome
+            detail = r.detail + (f"\nvendor: {', '.join(r.vendor_calls)}" if r.vendor_calls else "")
+            table.add_row(r.qid, r.stage, _short(r.location), f"[{colour}]{shown}[/{colour}]", detail)
+        console.print(table)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@quarantine_app.command("discard")
+def quarantine_discard(
+    qid: Annotated[str, typer.Argument(help="Item id, e.g. q-000001.")],
+    reason: Annotated[str, typer.Option(help="Why it is closed without replay (audited; no personal data).")],
+    actor: ActorOpt = None,
+) -> None:
+    """Close an open item without replaying it; recorded in the audit log as quarantine.discard.
+
+    Example: [bold]lockerhub quarantine discard q-000012 --reason "resent by the partner as ACME-0042"[/bold]
+    """
+    from lockerhub.runtime.replay import discard
+
+    _, store = _store()
+    item = discard(store, qid, reason=reason, actor=actor)
+    console.print(f"{item.qid} discarded")
 
 
 # --------------------------------------------------------------------------- schema
@@ -870,6 +968,121 @@ def audit_list(
         table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.subject or "-",
                       json.dumps(e.details, sort_keys=True))
     console.print(table)
+
+
+# --------------------------------------------------------------------------- db
+
+db_app = typer.Typer(no_args_is_help=True, help="The store's schema: Alembic migrations (they also run at start).")
+app.add_typer(db_app, name="db")
+
+
+def _db_store():  # type: ignore[no-untyped-def]
+    """The configured store, not migrated (``_store()`` migrates)."""
+    from lockerhub.settings import Settings
+    from lockerhub.store import Store
+
+    return Store(Settings().resolved_database_url())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (LOCKERHUB_DATABASE_URL) to the newest revision; safe to run while others start.
+
+    Example: [bold]lockerhub db upgrade[/bold]
+    """
+    from lockerhub.store import migrate
+
+    store = _db_store()
+    try:
+        before = migrate.current(store.engine)
+        migrate.upgrade(store.engine)
+        after = migrate.current(store.engine)
+        console.print(f"{store.masked_url()}: {before or 'empty'} -> {after}", markup=False, highlight=False,
+                      soft_wrap=True)
+    finally:
+        store.dispose()
+
+
+@db_app.command("current")
+def db_current(as_json: JsonOpt = False) -> None:
+    """Show the database's revision and the newest one this lockerhub knows.
+
+    Example: [bold]lockerhub db current --json[/bold]
+    """
+    from lockerhub.store import migrate
+
+    store = _db_store()
+    try:
+        info = {"database": store.masked_url(), "current": migrate.current(store.engine), "head": migrate.head()}
+    finally:
+        store.dispose()
+    if as_json:
+        _print_json(info)
+        return
+    state = "at head" if info["current"] == info["head"] else f"head is {info['head']}: run 'lockerhub db upgrade'"
+    console.print(f"{info['database']}: {info['current'] or 'not migrated'} ({state})", markup=False, highlight=False, soft_wrap=True)
+
+
+@db_app.command("check")
+def db_check(
+    as_json: JsonOpt = False,
+    scratch: Annotated[bool, typer.Option("--scratch", help="Check the migrations on a new, empty SQLite database "
+                                          "instead of the configured one (what CI does).")] = False,
+) -> None:
+    """List differences between the tables in code and the database; exit 1 if there are any.
+
+    On a database at head, a difference is a model changed without a migration (add one: docs/operations.md).
+
+    Example: [bold]lockerhub db check --scratch[/bold]
+    """
+    from lockerhub.store import migrate
+
+    if scratch:
+        with migrate.scratch_sqlite() as engine:
+            migrate.upgrade(engine)
+            at, diffs = migrate.current(engine), migrate.check(engine)
+    else:
+        store = _db_store()
+        try:
+            at, diffs = migrate.current(store.engine), migrate.check(store.engine)
+        finally:
+            store.dispose()
+    lines = [migrate.describe(d) for d in diffs]
+    if as_json:
+        _print_json({"current": at, "head": migrate.head(), "differences": lines})
+    else:
+        for line in lines:
+            console.print(f"drift: {line}", markup=False, highlight=False, soft_wrap=True)
+        pending = "" if at == migrate.head() else f"; the database is at {at or 'no revision'}, head is {migrate.head()}"
+        console.print(f"{len(lines)} difference(s) between the tables in code and the database{pending}",
+                      markup=False, highlight=False, soft_wrap=True)
+    if lines:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- serve (webhook ingress)
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Argument(help="Hub config YAML (its vendors are the webhook senders).")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 = any free port).")] = 8080,
+) -> None:
+    """Serve the webhook ingress until Ctrl-C: POST /webhooks/{vendor} verifies, deduplicates and records vendor
+    events in the outbox; GET /healthz. Bodies over LOCKERHUB_INGRESS_MAX_BODY_BYTES (256 KiB) are refused.
+
+    Example: [bold]LOCKERHUB_SIMLOCKER_WEBHOOK_SECRET=... lockerhub serve examples/pilot/lockerhub.yaml --port 8080[/bold]
+    """
+    from lockerhub.ingress.server import serve as serve_ingress
+
+    def ready(url: str, vendors: list[str]) -> None:
+        _line(f"lockerhub ingress listening on {url}")
+        for name in vendors:
+            _line(f"  POST {url}/webhooks/{name}")
+        sys.stdout.flush()
+
+    serve_ingress(config, host=host, port=port, on_ready=ready)
 
 
 def main() -> None:

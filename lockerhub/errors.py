@@ -121,8 +121,23 @@ class TransientError(VendorError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
+class CircuitOpenError(TransientError):
+    """A circuit breaker refused the call without sending it: the vendor's ``circuit`` (``vendor.operation``)
+    failed repeatedly. ``retry_after`` is the time until the breaker lets a probe through, so a caller that
+    treats any :class:`TransientError` as "try later" does the right thing (see :mod:`lockerhub.runtime.breaker`)."""
+
+    def __init__(self, circuit: str, *, retry_after: float, **kwargs: object) -> None:
+        self.circuit = circuit
+        kwargs.setdefault("hint", f"calls resume after a probe in {retry_after:.3g} s succeeds")
+        super().__init__(f"circuit {circuit} is open: the call was not sent", retry_after=retry_after, **kwargs)
+
+
 class AuthError(VendorError, ConfigError):
     """401/403: credentials or permissions are wrong; retrying will not help."""
+
+
+class ReplayWindowError(AuthError):
+    """A signed request (webhook) whose timestamp is outside the replay window: a replay, or a clock that drifted."""
 
 
 class RejectedError(VendorError):

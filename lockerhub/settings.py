@@ -5,6 +5,8 @@
 | LOCKERHUB_DATA_DIR        | ``./.lockerhub``                     |
 | LOCKERHUB_DATABASE_URL    | ``sqlite:///<data dir>/lockerhub.db`` |
 | LOCKERHUB_PII_KEYS        | ``<data dir>/keys/pii.keys`` (created on first use, mode 0600) |
+| LOCKERHUB_BROKER_URL      | ``sqla+sqlite:///<data dir>/bus.db`` (kombu's embedded transport; ``amqp://`` for RabbitMQ) |
+| LOCKERHUB_BUS_PREFIX      | ``lockerhub`` (exchange and queue name prefix; hubs sharing a broker use different ones) |
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path(".lockerhub"))
     database_url: str | None = None
+    broker_url: str | None = None
+    bus_prefix: str = "lockerhub"
     pii_keys: SecretStr | None = Field(
         default=None, description="'kid:base64key[,kid:base64key...]', first is the active key"
     )
@@ -28,3 +32,8 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'lockerhub.db').resolve()}"
+
+    def resolved_broker_url(self) -> str:
+        if self.broker_url:
+            return self.broker_url
+        return f"sqla+sqlite:///{(self.data_dir / 'bus.db').resolve()}"

@@ -79,7 +79,8 @@ def collect_telemetry(hub: Hub, *, since: datetime | None = None) -> CollectRepo
     vendor = hub.vendor()
     report.since = since if since is not None else latest_reading_time(hub.store, source=vendor_id)
     try:
-        readings = hub.retry.call(lambda: list(vendor.telemetry(report.since)))  # type: ignore[attr-defined]
+        readings = hub.call_vendor(
+            "telemetry", lambda: list(vendor.telemetry(report.since)))  # type: ignore[attr-defined]
     except TransientError as exc:  # down or rate-limited after the retries; anything else is the user's to fix
         report.error = exc.message
         return report

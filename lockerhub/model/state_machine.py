@@ -26,6 +26,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     STALE = "stale"
+    HELD = "held"  # ahead of a gap (e.g. RETURNING while BOOKED): kept until the events before it arrive
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,17 @@
 Connectors declare what kind of error a response was; the runtime decides on retries. Messages name the
 vendor, the method and the path, never the response body, query string or headers (they may hold PII or
 secrets).
+
+Timeouts: ``requests`` waits forever unless told otherwise, and one hung vendor call would stall a whole booking
+run (and hold its circuit breaker's probe). Clients pass an explicit ``timeout`` on every call (a connector test
+checks this); the session from :func:`session` adds :data:`DEFAULT_TIMEOUT` to any call that forgets one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -18,8 +23,19 @@ from lockerhub.errors import AuthError, RejectedError, TransientError, VendorErr
 DEFAULT_TIMEOUT = (3.05, 15.0)  # connect, read (seconds)
 
 
+class TimeoutSession(requests.Session):
+    """A ``requests.Session`` whose requests always have a timeout: ``default_timeout`` unless one is given."""
+
+    default_timeout: float | tuple[float, float] = DEFAULT_TIMEOUT
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        if len(args) < 7 and kwargs.get("timeout") is None:  # args[6] would be a positional timeout
+            kwargs["timeout"] = self.default_timeout
+        return super().request(method, url, *args, **kwargs)
+
+
 def session(user_agent: str) -> requests.Session:
-    s = requests.Session()
+    s = TimeoutSession()
     s.headers["User-Agent"] = user_agent
     return s
 

@@ -201,7 +201,19 @@ class Acknowledging(Protocol):
 
 
 class WebhookReceiving(Protocol):
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[VendorEvent]: ...
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> str:
+        """Check the delivery's signature, then that its timestamp is within the replay window of ``now``; return
+        the vendor's delivery id (the same on every retry of one delivery, the hub's dedup key).
+
+        Raises :class:`~lockerhub.errors.AuthError` for a missing or wrong signature,
+        :class:`~lockerhub.errors.ReplayWindowError` for a timestamp outside the window, and
+        :class:`~lockerhub.errors.ParseError` when the delivery id cannot be read."""
+        ...
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[VendorEvent]:
+        """The delivery's events mapped to canonical (called only after ``verify_webhook`` passed); a body that is
+        not what the vendor sends is a :class:`~lockerhub.errors.ParseError` naming what was expected and found."""
+        ...
 
 
 class TelemetryReporting(Protocol):
@@ -227,7 +239,7 @@ REQUIRED: dict[ConnectorKind, tuple[str, ...]] = {
 }
 CAPABILITY_MEMBERS: dict[Capability, tuple[str, ...]] = {
     Capability.PRECHECK: ("precheck",),
-    Capability.WEBHOOKS: ("parse_webhook",),
+    Capability.WEBHOOKS: ("verify_webhook", "parse_webhook"),
     Capability.WATCH_INBOX: ("pending", "archive"),
     Capability.WRITE_ACK: ("write_ack",),
     Capability.TELEMETRY: ("telemetry",),

@@ -6,7 +6,7 @@
   anywhere the lifecycle does not allow. The event id is derived from the reservation and the status, so the same
   fix never applies twice.
 - ``stale_reservation`` when the vendor can cancel: the hold is cancelled at the vendor (bounded retries). A
-  refusal goes to quarantine; an unreachable vendor leaves it for the next run.
+  refusal goes to quarantine; an unreachable vendor (or an open circuit breaker) leaves it for the next run.
 - Everything else is quarantined at stage ``reconcile``, with where and why. The payload is the discrepancy's
   kind and keys, so the quarantine fingerprint makes a daily run find the open item again (its attempts grow)
   instead of adding a second one.
@@ -32,7 +32,7 @@ from lockerhub.reconcile.manifest import BadRow
 from lockerhub.reconcile.model import Action, Discrepancy, Kind
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.events import record_event
-from lockerhub.runtime.retry import RetryPolicy
+from lockerhub.runtime.breaker import VendorCall
 from lockerhub.security.crypto import FieldCipher
 from lockerhub.store import ParcelRow, Store
 
@@ -46,7 +46,7 @@ class Actor:
     cipher: FieldCipher
     vendor: object
     vendor_id: str
-    retry: RetryPolicy
+    call_vendor: VendorCall  # (operation, fn): breaker + bounded retries, see Hub.call_vendor
     clock: Callable[[], datetime]
     manifest: str
 
@@ -105,7 +105,7 @@ class Actor:
         assert d.reservation_id is not None
         rid = d.reservation_id
         try:
-            self.retry.call(lambda: self.vendor.cancel(rid))  # type: ignore[attr-defined]
+            self.call_vendor("cancel", lambda: self.vendor.cancel(rid))  # type: ignore[attr-defined]
         except TransientError:
             d.outcome = "deferred: vendor unreachable"
             return

@@ -14,10 +14,11 @@ stops the run before anything is changed: a partial listing would make every boo
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from lockerhub.errors import ConfigError, VendorError, errors_sorted
 from lockerhub.plugins.protocols import Capability, ReservationPage
@@ -26,11 +27,14 @@ from lockerhub.reconcile.engine import compare
 from lockerhub.reconcile.manifest import BadRow, Manifest
 from lockerhub.reconcile.model import ReconcileResult
 from lockerhub.reconcile.report import write_report
+from lockerhub.runtime.breaker import VendorCall
 from lockerhub.runtime.hub import Clock, Hub, utc_now
 from lockerhub.runtime.retry import RetryPolicy
 from lockerhub.security.crypto import FieldCipher
 from lockerhub.settings import Settings
 from lockerhub.store import Store
+
+T = TypeVar("T")
 
 DEFAULT_SOFT_TTL = timedelta(minutes=30)  # how long a soft hold without an expiry may stay unconfirmed
 
@@ -44,6 +48,7 @@ class Reconciler:
     vendor: object  # a locker-vendor connector that declares Capability.LIST_RESERVATIONS
     vendor_id: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    call_vendor: VendorCall | None = None  # Hub.call_vendor (breakers + retries); None: ``retry`` alone
     clock: Clock = utc_now
     soft_ttl: timedelta = DEFAULT_SOFT_TTL
     partners: Collection[str] | None = None  # when given, a manifest row naming another partner is a bad row
@@ -68,7 +73,7 @@ class Reconciler:
             vendor_reservations=comparison.vendor_reservations, discrepancies=comparison.discrepancies,
             bad_rows=len(source.bad), out_dir=out_dir,
         )
-        actor = Actor(self.store, self.cipher, self.vendor, self.vendor_id, self.retry, self.clock, str(manifest))
+        actor = Actor(self.store, self.cipher, self.vendor, self.vendor_id, self._call, self.clock, str(manifest))
         qids = [] if dry_run else actor.quarantine_bad_rows(source.bad)
         result.bad_rows_quarantined = qids
         result.manifest_errors = _bad_row_lines(source.bad, qids)
@@ -82,7 +87,7 @@ class Reconciler:
         cursor: str | None = None
         list_page = self.vendor.list_reservations  # type: ignore[attr-defined]
         while True:
-            page: ReservationPage = self.retry.call(lambda at=cursor: list_page(cursor=at))
+            page: ReservationPage = self._call("list_reservations", lambda at=cursor: list_page(cursor=at))
             yield page
             if page.next_cursor is None:
                 return
@@ -90,6 +95,11 @@ class Reconciler:
                 raise VendorError(f"vendor '{self.vendor_id}' listed the same page of reservations twice",
                                   expected="a new cursor for each page", found=repr(cursor))
             cursor = page.next_cursor
+
+    def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        if self.call_vendor is None:
+            return self.retry.call(fn)
+        return self.call_vendor(operation, fn)  # type: ignore[no-any-return]
 
 
 def _bad_row_lines(rows: list[BadRow], qids: list[str]) -> list[str]:
@@ -110,6 +120,7 @@ def reconcile(hub: Hub, manifest: str | Path, *, out_dir: Path | None = None, dr
     """Reconcile the TMS ``manifest``, the hub's parcels and the routing vendor's reservations; see the package
     docstring. ``out_dir`` defaults to ``<data dir>/reports/reconcile-<UTC time>``."""
     reconciler = Reconciler(hub.store, hub.cipher, hub.vendor(), hub.vendor_id(), retry=hub.retry, clock=hub.clock,
+                            call_vendor=hub.call_vendor,
                             soft_ttl=soft_ttl, partners=list(hub.config.hub.partners))
     return reconciler.run(manifest, out_dir=out_dir or default_out_dir(hub.clock()), dry_run=dry_run)
 

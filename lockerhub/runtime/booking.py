@@ -3,8 +3,10 @@
 Outcomes per parcel: BOOKED (with locker, compartment and an encrypted access code), REJECTED with a reason
 (no size class fits, no locker near the recipient, outside the pilot regions, vendor refused), or left CREATED
 for the next run when the vendor is unreachable (bounded retries); after ``max_booking_attempts`` runs the parcel
-goes to quarantine. Idempotency keys derived from the parcel key make a retried reserve/book return the first
-result instead of booking twice.
+goes to quarantine. A call refused by an open circuit breaker (``CircuitOpenError``) also leaves the parcel CREATED
+but does not count as an attempt: nothing was sent, and an outage must not use up every parcel's attempts.
+Idempotency keys derived from the parcel key make a retried reserve/book return the first result instead of booking
+twice (also after a timed-out request the vendor did apply).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from lockerhub.errors import AllocationError, RejectedError, TransientError
+from lockerhub.errors import AllocationError, CircuitOpenError, RejectedError, TransientError
 from lockerhub.model import Parcel, ParcelEvent, ParcelStatus, Party, Reservation
 from lockerhub.plugins.protocols import Capability
 from lockerhub.runtime import quarantine
@@ -45,16 +47,17 @@ def _try_lockers(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party) -> 
     prechecks = hub.vendor_can(Capability.PRECHECK)
     for locker in catalog.candidates(recipient, row.parcel.get("destination_locker"),
                                      hub.config.hub.routing.max_candidates):
-        available = hub.retry.call(lambda: vendor.precheck(locker.locker_id, parcel)) if prechecks else classes
+        available = (hub.call_vendor("precheck", lambda: vendor.precheck(locker.locker_id, parcel)) if prechecks
+                     else classes)
         size = next((c for c in classes if c in available), None)
         if size is None:
             continue
         try:
-            soft = hub.retry.call(lambda: vendor.reserve(locker.locker_id, size,
-                                                         idempotency_key=f"{row.key}:reserve:{locker.locker_id}"))
+            soft = hub.call_vendor("reserve", lambda: vendor.reserve(
+                locker.locker_id, size, idempotency_key=f"{row.key}:reserve:{locker.locker_id}"))
         except RejectedError:  # taken between precheck and reserve: try the next locker
             continue
-        return hub.retry.call(lambda: vendor.book(soft.reservation_id, idempotency_key=f"{row.key}:book"))
+        return hub.call_vendor("book", lambda: vendor.book(soft.reservation_id, idempotency_key=f"{row.key}:book"))
     raise AllocationError("no_compartment_fits", expected="a free compartment in a nearby locker", found="none")
 
 
@@ -78,6 +81,9 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
     except RejectedError:
         _reject(hub, row, "vendor_rejected")
         report.rejected += 1
+        return
+    except CircuitOpenError:
+        report.deferred += 1
         return
     except TransientError as exc:
         with hub.store.transaction() as s:

@@ -3,6 +3,10 @@
 Stages (each a module of its own, each safe to re-run):
 ``ingest`` (TMS source -> parcels) -> ``booking`` (allocate, reserve, book) -> ``sync`` (vendor status ->
 lifecycle) -> ``relay`` (outbox -> TMS sink). ``run_once`` runs them in order.
+
+Every call to the routing vendor goes through :meth:`Hub.call_vendor` (a circuit breaker per vendor operation
+around each attempt of the bounded retry policy; see :mod:`lockerhub.runtime.breaker`). Breakers live in the
+hub object, so their state is per process.
 """
 
 from __future__ import annotations
@@ -11,18 +15,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lockerhub.config import LoadedConfig, load_config
 from lockerhub.plugins.protocols import Capability, LockerVendor
 from lockerhub.plugins.registry import Registry, registry
 from lockerhub.runtime.allocation import Catalog
+from lockerhub.runtime.breaker import Breakers, guarded_call
 from lockerhub.runtime.retry import RetryPolicy
 from lockerhub.security.crypto import FieldCipher
 from lockerhub.settings import Settings
 from lockerhub.store import Store
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -37,6 +43,7 @@ class Hub:
     registry: Registry
     clock: Clock = utc_now
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breakers: Breakers = field(default_factory=Breakers)
     max_booking_attempts: int = 5
     settings: Settings = field(default_factory=Settings)
     _connectors: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -44,7 +51,7 @@ class Hub:
 
     @classmethod
     def open(cls, config_path: str | Path, *, settings: Settings | None = None, clock: Clock = utc_now,
-             reg: Registry | None = None, retry: RetryPolicy | None = None,
+             reg: Registry | None = None, retry: RetryPolicy | None = None, breakers: Breakers | None = None,
              overrides: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> Hub:
         """The hub of a config file; ``overrides`` are connector config values held outside the YAML (see
         :func:`lockerhub.config.load_config`)."""
@@ -53,10 +60,11 @@ class Hub:
         loaded = load_config(config_path, reg, overrides)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(settings.resolved_database_url())
-        store.create_schema()
+        store.migrate()
         pii = settings.pii_keys.get_secret_value() if settings.pii_keys else None
         cipher = FieldCipher.from_env_or_file(pii, settings.data_dir)
-        return cls(loaded, store, cipher, reg, clock=clock, retry=retry or RetryPolicy(), settings=settings)
+        return cls(loaded, store, cipher, reg, clock=clock, retry=retry or RetryPolicy(),
+                   breakers=breakers or Breakers(), settings=settings)
 
     def connector(self, section: str, name: str) -> Any:
         key = (section, name)
@@ -81,12 +89,18 @@ class Hub:
     def catalog(self, *, refresh: bool = False) -> Catalog:
         if self._catalog is None or refresh:
             vendor = self.vendor()
-            lockers = self.retry.call(lambda: list(vendor.list_lockers()))
-            classes = self.retry.call(vendor.size_classes)
+            lockers = self.call_vendor("list_lockers", lambda: list(vendor.list_lockers()))
+            classes = self.call_vendor("size_classes", vendor.size_classes)
             regions = self.config.hub.routing.regions
             self._catalog = Catalog({lk.locker_id: lk for lk in lockers}, classes,
                                     frozenset(regions) if regions is not None else None)
         return self._catalog
+
+    def call_vendor(self, operation: str, fn: Callable[[], T]) -> T:
+        """``fn()`` (one call to the routing vendor) through the breaker of ``(vendor, operation)`` with the hub's
+        bounded retries. Raises :class:`~lockerhub.errors.CircuitOpenError` (a ``TransientError``) at once when
+        that circuit is open, the last ``TransientError`` when retries run out, any other error unchanged."""
+        return guarded_call(self.retry, self.breakers.get(self.vendor_name, operation), fn)
 
     def vendor_can(self, capability: Capability) -> bool:
         return capability in type(self.vendor()).capabilities

@@ -2,6 +2,8 @@
 
 Only :class:`~lockerhub.errors.TransientError` is retried; every other error is the caller's to handle.
 Retries are bounded by default (attempts and a total sleep budget): an outage surfaces instead of hiding.
+A :class:`~lockerhub.errors.CircuitOpenError` is never retried: the breaker already said "not now", and a retry
+loop must not knock on an open circuit (see :mod:`lockerhub.runtime.breaker`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from lockerhub.errors import TransientError
+from lockerhub.errors import CircuitOpenError, TransientError
 
 T = TypeVar("T")
 
@@ -35,6 +37,8 @@ class RetryPolicy:
         for attempt in range(self.attempts):
             try:
                 return fn()
+            except CircuitOpenError:
+                raise
             except TransientError as exc:
                 wait = self.delay(attempt, exc.retry_after)
                 if attempt + 1 >= self.attempts or slept + wait > self.budget_s:

@@ -51,7 +51,7 @@ def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: i
     for row in rows:
         report.polled += 1
         try:
-            events = hub.retry.call(lambda: vendor.get_status(row.reservation_id))
+            events = hub.call_vendor("get_status", lambda: vendor.get_status(row.reservation_id))
         except TransientError:
             report.unreachable += 1
             continue
@@ -69,7 +69,7 @@ def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: i
                     continue
             if outcome is Outcome.APPLIED:
                 report.applied += 1
-            elif outcome is Outcome.STALE:
+            elif outcome in (Outcome.STALE, Outcome.HELD):
                 report.stale += 1
             else:
                 report.duplicates += 1

@@ -21,7 +21,8 @@ Tenant API (``/v1``)::
 
 Control API (``/sim``, what couriers, recipients and time do): ``POST /sim/deposit``, ``/sim/pickup``,
 ``/sim/return-collect``, ``/sim/clock/advance``, ``/sim/faults``, ``/sim/lockers/{id}/state``;
-``GET /sim/clock``, ``GET /sim/telemetry/profiles`` (which lockers degrade, and how). ``GET /healthz`` needs no key.
+``GET /sim/clock``, ``GET /sim/telemetry/profiles`` (which lockers degrade, and how); ``/sim/webhooks`` subscribes a
+URL to signed webhooks of every new event (:mod:`lockerhub.simulator.webhooks`). ``GET /healthz`` needs no key.
 
 Telemetry readings (``{"locker_id", "kind", "value", "observed_at"}``, see :mod:`lockerhub.simulator.telemetry`)
 are those with ``since <= observed_at <= until``; ``until`` defaults to the simulated now and is echoed, so a
@@ -29,11 +30,15 @@ client pages with the same ``until`` and asks next time from there.
 
 POSTs that carry an ``Idempotency-Key`` header answer a repeat with the original response (a refused request
 is not remembered, so it may be retried with the same key). ``/sim/faults`` makes the next N ``/v1`` requests
-answer a given status with ``Retry-After``.
+answer a given status with ``Retry-After`` (``{"status", "count", "retry_after"}``), or sets a fault rate
+(``{"rate", "kinds", "seed", "retry_after", "timeout_s"}``; ``{"rate": 0}`` clears): each ``/v1`` request then
+fails with that probability, and a ``"timeout"`` fault applies the request before answering ``timeout_s`` late (see
+:mod:`lockerhub.simulator.faults`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -43,10 +48,12 @@ from typing import Any
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lockerhub.model import Dimensions, LockerState, TemperatureClass
 from lockerhub.model.units import Grams, Millimetres
+from lockerhub.simulator import webhooks
+from lockerhub.simulator.faults import DEFAULT_KINDS, FaultKind, FaultRate
 from lockerhub.simulator.state import SimError, World, iso
 
 API_KEY_HEADER = "X-API-Key"
@@ -83,9 +90,26 @@ class AdvanceBody(_Body):
 
 
 class FaultBody(_Body):
-    status: int = Field(ge=400, le=599)
+    """Counted faults (``status``, ``count``) or a fault rate (``rate``, ``kinds``, ``seed``, ``timeout_s``)."""
+
+    status: int | None = Field(default=None, ge=400, le=599)
     count: int = Field(default=1, ge=0)
     retry_after: float | None = Field(default=None, ge=0)
+    rate: float | None = Field(default=None, ge=0, le=1)
+    kinds: list[FaultKind] = Field(default_factory=lambda: list(DEFAULT_KINDS), min_length=1)
+    seed: int | None = None
+    timeout_s: float = Field(default=0.5, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> FaultBody:
+        if (self.status is None) == (self.rate is None):
+            raise ValueError("give either status (counted faults) or rate (a fault rate)")
+        return self
+
+    def echo(self) -> dict[str, Any]:
+        fields = ({"status", "count", "retry_after"} if self.rate is None
+                  else {"rate", "kinds", "seed", "retry_after", "timeout_s"})
+        return self.model_dump(mode="json", include=fields)
 
 
 class LockerStateBody(_Body):
@@ -103,6 +127,7 @@ def create_app(world: World, api_key: str) -> FastAPI:
     _tenant_routes(app, world)
     _control_routes(app, world)
     _telemetry_routes(app, world)
+    webhooks.install(app, world)  # POST/GET/DELETE /sim/webhooks; the dispatcher is app.state.webhooks
     return app
 
 
@@ -117,6 +142,10 @@ def _install_guards(app: FastAPI, world: World, api_key: str) -> None:
             if not secrets.compare_digest(given, expected):
                 return JSONResponse({"error": "unauthorized"}, status_code=401)
             fault = world.take_fault() if path.startswith("/v1") else None
+            if fault is not None and fault.delay_s is not None:  # applied, then answered too late
+                response = await call_next(request)
+                await asyncio.sleep(fault.delay_s)
+                return response
             if fault is not None:
                 headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
                 return JSONResponse({"error": "injected_fault", "status": fault.status},
@@ -215,8 +244,13 @@ def _control_routes(app: FastAPI, world: World) -> None:
 
     @app.post("/sim/faults")
     def faults(body: FaultBody) -> dict[str, Any]:
-        world.inject_fault(body.status, body.count, body.retry_after)
-        return body.model_dump(mode="json")
+        if body.status is not None:
+            world.inject_fault(body.status, body.count, body.retry_after)
+        else:
+            assert body.rate is not None
+            world.inject_fault_rate(FaultRate(body.rate, tuple(body.kinds), body.seed, body.retry_after,
+                                              body.timeout_s))
+        return body.echo()
 
     @app.post("/sim/lockers/{locker_id}/state")
     def locker_state(locker_id: str, body: LockerStateBody) -> dict[str, Any]:

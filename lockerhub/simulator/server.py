@@ -114,6 +114,7 @@ class SimulatorServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
+        server.config.app.state.webhooks.close()  # the webhook delivery thread, if a subscription started it
         server.should_exit = True
         thread.join(self.shutdown_timeout)
         if thread.is_alive():

@@ -44,6 +44,7 @@ from lockerhub.model import (
     SizeClass,
     TemperatureClass,
 )
+from lockerhub.simulator.faults import FaultKind, FaultRate
 from lockerhub.simulator.network import SIZE_CLASSES, build_network
 from lockerhub.simulator.telemetry import DeviceProfile, SimReading, TelemetryModel
 
@@ -153,8 +154,11 @@ class ReservationView:
 
 @dataclass(frozen=True, slots=True)
 class Fault:
+    """Answer ``status`` (with Retry-After when set); with ``delay_s``, apply the request and answer it late."""
+
     status: int
     retry_after: float | None = None
+    delay_s: float | None = None
 
 
 @dataclass(slots=True)
@@ -218,7 +222,10 @@ class World:
         self._idempotent: dict[tuple[str, str], tuple[str, Any]] = {}
         self._fault: Fault | None = None
         self._fault_count = 0
+        self._fault_rate: FaultRate | None = None
         self.telemetry = TelemetryModel(tuple(self._lockers), seed=seed, start=start)
+        # Called with every new event, under the lock: must only enqueue (the webhook dispatcher does).
+        self.listeners: list[Callable[[SimEvent], None]] = []
 
     @classmethod
     def generate(cls, lockers: int = 10, *, seed: int = 0, regions: list[str] | None = None, **options: Any) -> World:
@@ -377,13 +384,25 @@ class World:
         with self._lock:
             self._fault, self._fault_count = Fault(status, retry_after), count
 
-    def take_fault(self) -> Fault | None:
-        """Consume one injected fault, if any are left."""
+    def inject_fault_rate(self, plan: FaultRate | None) -> None:
+        """Fail each API request with ``plan.rate`` probability (:mod:`lockerhub.simulator.faults`); None or a
+        rate of 0 clears."""
         with self._lock:
-            if self._fault_count <= 0:
+            self._fault_rate = plan if plan is not None and plan.rate > 0 else None
+
+    def take_fault(self) -> Fault | None:
+        """Consume one injected fault, if any are left; else draw one from the fault rate, if set."""
+        with self._lock:
+            if self._fault_count > 0:
+                self._fault_count -= 1
+                return self._fault
+            plan = self._fault_rate
+            kind = plan.draw() if plan is not None else None
+            if plan is None or kind is None:
                 return None
-            self._fault_count -= 1
-            return self._fault
+            if kind is FaultKind.TIMEOUT:
+                return Fault(504, delay_s=plan.timeout_s)
+            return Fault(int(kind), plan.retry_after)
 
     def idempotent(self, scope: str, key: str | None, fingerprint: str, compute: Callable[[], T]) -> T:
         """Run ``compute`` once per ``(scope, key)`` and replay its result; a refusal is not remembered.
@@ -488,5 +507,8 @@ class World:
 
     def _emit(self, booking: _Booking, code: EventCode, when: datetime) -> None:
         self._event_seq += 1
-        booking.events.append(SimEvent(f"ev-{self._event_seq:06d}", code, when, booking.reservation_id,
-                                       booking.locker_id, booking.compartment.compartment_id))
+        event = SimEvent(f"ev-{self._event_seq:06d}", code, when, booking.reservation_id, booking.locker_id,
+                         booking.compartment.compartment_id)
+        booking.events.append(event)
+        for listener in self.listeners:
+            listener(event)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -90,15 +90,22 @@ class OutboxRow(Base):
     """Messages to send, committed with the state change that caused them; a relay publishes them."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "destination", "published_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "destination", "published_at"),
+        # what the bus relay scans: only the unpublished rows, by id
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL"),
+              sqlite_where=text("published_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    destination: Mapped[str] = mapped_column(String(64))  # partner id (TMS) for status messages
-    kind: Mapped[str] = mapped_column(String(32))  # "status"
+    destination: Mapped[str] = mapped_column(String(64))  # partner id (TMS) for "status"; "events" for "vendor_event"
+    kind: Mapped[str] = mapped_column(String(32))  # "status" | "vendor_event" (a webhook received at the ingress)
     payload: Mapped[dict] = mapped_column(JSON)
+    dedup_key: Mapped[str | None] = mapped_column(String(160), unique=True)  # e.g. "<vendor>:<delivery id>"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_to: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its effect committed (bus consumers)
 
 
 class QuarantineRow(Base):

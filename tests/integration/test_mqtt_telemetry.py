@@ -45,7 +45,7 @@ def broker_url() -> str:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     db = Store(f"sqlite:///{tmp_path / 'mqtt.db'}")
-    db.create_schema()
+    db.migrate()
     yield db
     db.dispose()
 

@@ -29,7 +29,7 @@ def test_registry_loads_and_verifies_it(server: SimulatorServer) -> None:
     cls = Registry().load("simlocker")
     assert cls is SimlockerConnector
     assert cls.kind == ConnectorKind.LOCKER_VENDOR and cls.version == "0.1.0"
-    assert Capability.ACCESS_CODES in cls.capabilities and Capability.WEBHOOKS not in cls.capabilities
+    assert Capability.ACCESS_CODES in cls.capabilities and Capability.WEBHOOKS in cls.capabilities
     created = Registry().create("simlocker", {"base_url": server.url, "api_key": "k"})
     assert isinstance(created, LockerVendor)
 

@@ -11,6 +11,6 @@ from lockerhub.store import Store
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     db = Store(f"sqlite:///{tmp_path / 'health.db'}")
-    db.create_schema()
+    db.migrate()
     yield db
     db.dispose()

@@ -34,7 +34,7 @@ class ChatNotifier(BaseNotifier):
         sent.append(self.text)
 
 store = Store("sqlite:///" + __import__("sys").argv[1])
-store.create_schema()
+store.migrate()
 at = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 flagged = LockerHealth("L-1", at, 60.0, flags=[Flag("door_faults", "critical", "12 door faults")])
 update_alerts(store, [flagged], as_of=at,

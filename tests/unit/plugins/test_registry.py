@@ -12,6 +12,7 @@ import sys
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ class AcmeVendor:
     def cancel(self, reservation_id: str) -> None: ...
     def get_status(self, reservation_id: str) -> list[Any]: ...
     def precheck(self, locker_id: str, parcel: Any) -> list[str]: ...
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> str: ...
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[Any]: ...
 
 
@@ -107,7 +109,8 @@ def test_a_good_class_passes(cls: type) -> None:
 
 
 def test_optional_verbs_are_not_needed_without_their_capability() -> None:
-    plain = variant(AcmeVendor, capabilities=frozenset(), precheck=DROP, parse_webhook=DROP)
+    plain = variant(AcmeVendor, capabilities=frozenset(), precheck=DROP, parse_webhook=DROP,
+                    verify_webhook=DROP)
     assert verify(plain, where=WHERE) is plain
 
 
@@ -124,6 +127,7 @@ def test_a_tms_source_needs_only_read() -> None:
         (AcmeVendor, "reserve"),
         (AcmeVendor, "check"),
         (AcmeVendor, "parse_webhook"),  # declared WEBHOOKS
+        (AcmeVendor, "verify_webhook"),  # declared WEBHOOKS
         (AcmeVendor, "precheck"),  # declared PRECHECK
         (AcmeFiles, "write_status"),  # kind TMS is source and sink
         (AcmeFiles, "archive"),  # declared WATCH_INBOX
@@ -147,6 +151,8 @@ def test_a_non_callable_member_counts_as_missing() -> None:
         (AcmeVendor, "cancel", lambda self: None, "(reservation_id)", "()"),
         (AcmeVendor, "check", lambda self, config: None, "()", "(config)"),
         (AcmeVendor, "parse_webhook", lambda self, body, headers: None, "(headers, body)", "(body, headers)"),
+        (AcmeVendor, "verify_webhook", lambda self, headers, body, now: None, "(headers, body, *, now)",
+         "(headers, body, now)"),
         (AcmeFiles, "read", lambda self, path: None, "(path, *, partner)", "(path)"),
     ],
 )

@@ -123,6 +123,6 @@ class Scene:
 @pytest.fixture
 def scene(tmp_path: Path) -> Iterator[Scene]:
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.create_schema()
+    store.migrate()
     yield Scene(store, FieldCipher.from_env_or_file(None, tmp_path / "keys"), FakeVendor(), tmp_path)
     store.dispose()

@@ -25,7 +25,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("LOCKERHUB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("LOCKERHUB_DATABASE_URL", raising=False)
     s = Store(f"sqlite:///{tmp_path / 'lockerhub.db'}")
-    s.create_schema()
+    s.migrate()
     with s.transaction() as session:
         for n in range(1, 6):
             audit.record(session, "keys.rotate", subject=f"key:k{n}", actor="user:test",

@@ -29,7 +29,7 @@ def ring(keys: str) -> FieldCipher:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    s.create_schema()
+    s.migrate()
     a = ring(KEY_A)
     with s.transaction() as session:
         for n in range(1, 8):

@@ -2,7 +2,8 @@
 
 Environment variables (prefix ``LOCKERHUB_SIMLOCKER_``) fill any field the configuration leaves out:
 ``LOCKERHUB_SIMLOCKER_API_KEY`` (the usual way to give the key), ``LOCKERHUB_SIMLOCKER_BASE_URL``,
-``LOCKERHUB_SIMLOCKER_TIMEOUT_S``, ``LOCKERHUB_SIMLOCKER_VERIFY_TLS``. Values passed explicitly win.
+``LOCKERHUB_SIMLOCKER_TIMEOUT_S``, ``LOCKERHUB_SIMLOCKER_VERIFY_TLS``, ``LOCKERHUB_SIMLOCKER_WEBHOOK_SECRET`` (the
+webhook signing secret), ``LOCKERHUB_SIMLOCKER_WEBHOOK_TOLERANCE_S``. Values passed explicitly win.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ class SimlockerConfig(BaseSettings):
     )
     timeout_s: float = Field(default=10, gt=0, description="read timeout per request, in seconds")
     verify_tls: bool = Field(default=True, description="verify the server's TLS certificate (https only)")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="shared secret of the webhook signatures (X-Simlocker-Signature); set "
+                    "LOCKERHUB_SIMLOCKER_WEBHOOK_SECRET rather than writing it in YAML; none = webhooks are refused",
+        json_schema_extra={"env": f"{ENV_PREFIX}WEBHOOK_SECRET"},
+    )
+    webhook_tolerance_s: float = Field(
+        default=300, gt=0, description="replay window: a webhook signed more than this many seconds before or after "
+                                       "the hub's clock is refused",
+    )
 
     @field_validator("base_url", mode="after")
     @classmethod

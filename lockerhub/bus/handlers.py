@@ -1,0 +1,95 @@
+"""What a worker does with each kind of message. Every effect is idempotent by its domain key.
+
+- ``events``: a vendor status event for a reservation: applied to its parcel forward-only (deduplicated by the
+  vendor's event id, resequenced by time, see :func:`lockerhub.runtime.events.record_event`), with the outbound
+  status message in the same transaction. Many events are applied in one transaction; parcel rows are locked in
+  reservation order so competing workers never deadlock.
+- ``status``: status messages for a partner's TMS sink, written together (one file per partner per batch); the
+  sink names files after the message sequence numbers and the TMS drops repeats by sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lockerhub.errors import ConfigError, TransientError
+from lockerhub.model import ParcelEvent
+from lockerhub.plugins.protocols import StatusUpdate
+from lockerhub.runtime.events import record_events
+from lockerhub.runtime.hub import Hub
+from lockerhub.runtime.quarantine import parcel_location
+from lockerhub.store import OutboxRow, ParcelRow
+
+
+class UnknownReservation(TransientError):
+    """An event for a reservation the hub does not hold (yet): the booking may still be committing; retried."""
+
+
+def _vendor_id(hub: Hub, vendor: str) -> str:
+    ref = hub.config.hub.vendors.get(vendor)
+    if ref is None:
+        raise ConfigError("vendor event for a vendor not in the hub config", expected=", ".join(hub.config.hub.vendors),
+                          found=repr(vendor))
+    return ref.connector
+
+
+def locate(hub: Hub, session: Session, payloads: Sequence[dict]) -> dict[tuple[str, str], ParcelRow]:
+    """The parcels vendor events are about, by (vendor name, reservation id), locked for update in reservation
+    order (so competing workers lock in the same order and never deadlock)."""
+    wanted: dict[str, set[str]] = {}
+    for p in payloads:
+        wanted.setdefault(p["vendor"], set()).add(str(p["reservation_id"]))
+    found: dict[tuple[str, str], ParcelRow] = {}
+    for vendor, reservations in wanted.items():
+        rows = session.scalars(select(ParcelRow).where(
+            ParcelRow.vendor == _vendor_id(hub, vendor), ParcelRow.reservation_id.in_(sorted(reservations)))
+            .order_by(ParcelRow.reservation_id).with_for_update())
+        found.update(((vendor, r.reservation_id), r) for r in rows)
+    for p in payloads:
+        if (p["vendor"], str(p["reservation_id"])) not in found:
+            raise UnknownReservation(f"no parcel holds reservation {p['reservation_id']} at {p['vendor']}")
+    return found
+
+
+def apply_events(hub: Hub, session: Session, bodies: Sequence[dict]) -> None:
+    """Apply vendor events in one transaction (the caller's); raises on the first one that fails."""
+    payloads = [b["payload"] for b in bodies]
+    rows = locate(hub, session, payloads)
+    record_events(session, [(rows[p["vendor"], str(p["reservation_id"])], ParcelEvent.model_validate(p["event"]))
+                            for p in payloads])
+    mark_done(hub, session, bodies)
+
+
+def mark_done(hub: Hub, session: Session, bodies: Sequence[dict]) -> None:
+    """Record that these outbox messages took effect (a restarted embedded worker re-sends only the others)."""
+    ids = [b["outbox_id"] for b in bodies if "outbox_id" in b]
+    if ids:
+        session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(done_at=hub.clock()))
+
+
+def event_place(hub: Hub, body: dict) -> tuple[str, str | None]:
+    """Where a failed vendor event points, and the partner: its parcel when known, else its reservation."""
+    payload = body.get("payload") or {}
+    with hub.store.transaction() as s:
+        try:
+            row = next(iter(locate(hub, s, [payload]).values()))
+        except Exception:  # noqa: BLE001 - a location is best effort; the error itself is reported separately
+            return f"reservation {payload.get('vendor')}/{payload.get('reservation_id')}", None
+        return parcel_location(row), row.partner
+
+
+def write_status(hub: Hub, bodies: Sequence[dict]) -> None:
+    """Write status messages through each partner's sink (one call per partner)."""
+    by_partner: dict[str, list[StatusUpdate]] = {}
+    for body in bodies:
+        p = body["payload"]
+        by_partner.setdefault(body["destination"], []).append(StatusUpdate(
+            partner=body["destination"], shipment_reference=p["shipment_reference"], parcel_id=p["parcel_id"],
+            event=ParcelEvent.model_validate(p["event"]), sequence=body["outbox_id"]))
+    for partner, updates in by_partner.items():
+        hub.partner(partner).write_status(updates)
+    with hub.store.transaction() as s:
+        mark_done(hub, s, bodies)

@@ -1,0 +1,164 @@
+"""The ingress app: ``POST /webhooks/{vendor}`` and ``GET /healthz``.
+
+What each outcome answers (bodies are JSON; errors are ``{"error": code, "detail": one sentence}`` that never
+echo a secret, a header value or the body, and no answer carries a stack trace):
+
+| status | ``error`` / ``status``     | when                                                                 |
+|--------|----------------------------|----------------------------------------------------------------------|
+| 202    | ``accepted``               | verified, parsed and committed: ``{"status": "accepted", "events": n}`` |
+| 200    | ``duplicate``              | this delivery id was recorded before; nothing written                |
+| 400    | ``bad_request``            | a Content-Length that is not a number                                |
+| 401    | ``bad_signature``          | signature missing, malformed or wrong (or no secret configured)      |
+| 401    | ``replay_window``          | signature timestamp outside the connector's replay window           |
+| 404    | ``unknown_vendor``         | no such key under ``vendors:``                                       |
+| 404    | ``webhooks_not_supported`` | the vendor's connector does not declare the WEBHOOKS capability      |
+| 413    | ``body_too_large``         | over ``max_body_bytes`` (Content-Length, or counted while streaming) |
+| 422    | ``invalid_payload``        | the body is not what the vendor sends: what was expected and found   |
+| 500    | ``internal``               | anything else (logged); the sender should retry                      |
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lockerhub import __version__
+from lockerhub.errors import AuthError, LockerhubError, MappingError, ParseError, ReplayWindowError, ValidationError
+from lockerhub.ingress.settings import IngressSettings
+from lockerhub.ingress.store import record_delivery
+from lockerhub.plugins.protocols import Capability
+from lockerhub.runtime.hub import Hub
+
+logger = logging.getLogger("lockerhub.ingress")
+
+_STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
+                 422: "invalid_request"}
+
+
+def refuse(status: int, error: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+def create_app(hub: Hub, *, settings: IngressSettings | None = None) -> FastAPI:
+    """The ingress over an open hub (opened once by the caller; each request uses its own db session)."""
+    settings = settings or IngressSettings()
+    app = FastAPI(title="lockerhub ingress", version=__version__, summary="vendor webhooks in, outbox rows out")
+    app.state.hub = hub
+    _error_handlers(app)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        try:
+            with hub.store.transaction() as s:
+                s.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means unhealthy; the log has the cause
+            logger.exception("healthz: the store does not answer")
+            return refuse(503, "store_unavailable", "the hub's database does not answer.")
+        return JSONResponse({"status": "ok"})
+
+    @app.post("/webhooks/{vendor}")
+    async def webhook(vendor: str, request: Request) -> JSONResponse:
+        try:
+            connector = _webhook_connector(hub, vendor)
+            if isinstance(connector, JSONResponse):
+                return connector
+            body = await _read_bounded(request, settings.max_body_bytes)
+            if isinstance(body, JSONResponse):
+                return body
+            return await run_in_threadpool(_accept, hub, vendor, connector, request.headers, body)
+        except Exception:  # noqa: BLE001 - answer without a trace; the log keeps it
+            logger.exception("webhook from vendor %s could not be recorded", vendor)
+            return refuse(500, "internal", "the webhook could not be recorded; it is safe to send it again.")
+
+    return app
+
+
+def _webhook_connector(hub: Hub, vendor: str) -> Any:
+    if vendor not in hub.config.hub.vendors:
+        return refuse(404, "unknown_vendor", "no vendor with this name is configured in the hub.")
+    connector = hub.connector("vendors", vendor)
+    if Capability.WEBHOOKS not in type(connector).capabilities:
+        return refuse(404, "webhooks_not_supported", "this vendor's connector does not receive webhooks.")
+    return connector
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes | JSONResponse:
+    """The body, or a refusal as soon as it is known to exceed ``limit`` (declared or counted) bytes."""
+    too_large = refuse(413, "body_too_large", f"the body is larger than the limit of {limit} bytes.")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            return refuse(400, "bad_request", "the Content-Length header is not a number of bytes.")
+        if int(declared) > limit:
+            return too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _accept(hub: Hub, vendor: str, connector: Any, headers: Mapping[str, str], body: bytes) -> JSONResponse:
+    now = hub.clock()
+    try:
+        delivery_id = connector.verify_webhook(headers, body, now=now)
+    except ReplayWindowError as exc:
+        logger.warning("webhook from vendor %s refused: %s", vendor, exc.message)
+        return refuse(401, "replay_window", _sentence("the signature timestamp is outside the replay window", exc))
+    except AuthError as exc:
+        logger.warning("webhook from vendor %s refused: %s", vendor, exc.message)
+        return refuse(401, "bad_signature", "the webhook signature is missing, malformed or does not match the body.")
+    except (ParseError, ValidationError, MappingError) as exc:
+        return refuse(422, "invalid_payload", _sentence(exc.message, exc))
+    try:
+        events = connector.parse_webhook(headers, body)
+    except (ParseError, ValidationError, MappingError) as exc:
+        return refuse(422, "invalid_payload", _sentence(exc.message, exc))
+    except pydantic.ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "<root>" for e in exc.errors())
+        return refuse(422, "invalid_payload", f"the events do not fit the canonical parcel event: {fields}.")
+    if not record_delivery(hub.store, vendor, delivery_id, events, received_at=now):
+        return JSONResponse({"status": "duplicate"}, status_code=200)
+    return JSONResponse({"status": "accepted", "events": len(events)}, status_code=202)
+
+
+def _sentence(message: str, exc: LockerhubError) -> str:
+    """One sentence from an error's message, expected and found (never its location or hint)."""
+    text = message
+    if exc.expected is not None:
+        text += f": expected {exc.expected}"
+        if exc.found is not None:
+            text += f", found {exc.found}"
+    elif exc.found is not None:
+        text += f": found {exc.found}"
+    return text + "."
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else "the request was refused"
+        return refuse(exc.status_code, code, f"{detail.rstrip('.')}.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        return refuse(422, "invalid_request", f"the request does not fit this endpoint: {fields}.")
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+        return refuse(500, "internal", "the request could not be handled; it is safe to send it again.")

@@ -1085,6 +1085,148 @@ def serve(
     serve_ingress(config, host=host, port=port, on_ready=ready)
 
 
+# --------------------------------------------------------------------------- access (ops API tokens and users)
+
+access_app = typer.Typer(no_args_is_help=True, help="Who may use the ops API (/ops): API tokens and users with TOTP.")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens for scripts and services (shown once, stored hashed).")
+user_app = typer.Typer(no_args_is_help=True, help="Interactive users: password + TOTP code at POST /ops/login.")
+app.add_typer(access_app, name="access")
+access_app.add_typer(token_app, name="token")
+access_app.add_typer(user_app, name="user")
+RoleOpt = Annotated[str, typer.Option(help="viewer, operator, integrator or admin (see docs/security.md).")]
+
+
+@token_app.command("create")
+def access_token_create(
+    name: Annotated[str, typer.Option(help="What the token is for; the audit log names it token:<name>.")],
+    role: RoleOpt,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an API token and print it once (only its hash is kept; a lost token is revoked and made again).
+
+    Example: [bold]lockerhub access token create --name airflow --role operator[/bold]
+    """
+    from lockerhub.security.access import create_token
+
+    _, store = _store()
+    info, token = create_token(store, name=name, role=role, actor=actor)
+    if as_json:
+        _print_json({"id": info.id, "name": info.name, "role": info.role, "token": token})
+        return
+    _line(f"token {info.id} ({info.name}, {info.role}); shown once, store it now:")
+    sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def access_token_list(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+    sessions: Annotated[bool, typer.Option("--sessions", help="Include login sessions.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List API tokens: id, name, role, created, last used, revoked (never the token).
+
+    Example: [bold]lockerhub access token list --all[/bold]
+    """
+    from dataclasses import asdict
+
+    from lockerhub.security.access import list_tokens
+
+    _, store = _store()
+    tokens = list_tokens(store, include_revoked=include_revoked, sessions=sessions)
+    if as_json:
+        _print_json([asdict(t) for t in tokens])
+        return
+    table = Table(title=f"Ops API tokens ({len(tokens)})")
+    for col in ("id", "kind", "name", "role", "created", "last used", "revoked"):
+        table.add_column(col)
+    for t in tokens:
+        table.add_row(str(t.id), t.kind, t.name, t.role, f"{t.created_at:%Y-%m-%d %H:%M}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-",
+                      f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "-")
+    console.print(table)
+
+
+@token_app.command("revoke")
+def access_token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `lockerhub access token list`).")],
+    actor: ActorOpt = None,
+) -> None:
+    """Revoke a token at once (API token or login session).
+
+    Example: [bold]lockerhub access token revoke 3[/bold]
+    """
+    from lockerhub.security.access import revoke_token
+
+    _, store = _store()
+    info = revoke_token(store, token_id, actor=actor)
+    _line(f"token {info.id} ({info.name}) revoked")
+
+
+@user_app.command("add")
+def access_user_add(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+    role: RoleOpt,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line "
+                                                                          "of stdin instead of asking.")] = False,
+    actor: ActorOpt = None,
+) -> None:
+    """Add a user; asks for their password (at least 12 characters, never an option: it would stay in the shell
+    history) and prints the TOTP provisioning URI once (otpauth://..., for the user's authenticator app).
+
+    Example: [bold]lockerhub access user add alice --role operator[/bold]
+    """
+    from lockerhub.security.access import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    settings, store = _store()
+    info, uri = add_user(store, _cipher(settings), name, role=role, password=password, actor=actor)
+    _line(f"user {info.name} ({info.role}) added; give them this URI once (it holds their TOTP secret):")
+    sys.stdout.write(uri + "\n")
+
+
+@user_app.command("list")
+def access_user_list(as_json: JsonOpt = False) -> None:
+    """List users: name, role, enabled.
+
+    Example: [bold]lockerhub access user list --json[/bold]
+    """
+    from dataclasses import asdict
+
+    from lockerhub.security.access import list_users
+
+    _, store = _store()
+    users = list_users(store)
+    if as_json:
+        _print_json([asdict(u) for u in users])
+        return
+    table = Table(title=f"Ops users ({len(users)})")
+    for col in ("name", "role", "enabled", "created"):
+        table.add_column(col)
+    for u in users:
+        table.add_row(u.name, u.role, "yes" if u.enabled else "no", f"{u.created_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@user_app.command("disable")
+def access_user_disable(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+    actor: ActorOpt = None,
+) -> None:
+    """Disable a user and end their sessions at once.
+
+    Example: [bold]lockerhub access user disable alice[/bold]
+    """
+    from lockerhub.security.access import disable_user
+
+    _, store = _store()
+    disable_user(store, name, actor=actor)
+    _line(f"user {name} disabled; their sessions are revoked")
+
+
 def main() -> None:
     """Entry point: run the app, turning lockerhub errors into compiler-style lines."""
     try:

@@ -6,6 +6,7 @@
 | LOCKERHUB_DATABASE_URL    | ``sqlite:///<data dir>/lockerhub.db`` |
 | LOCKERHUB_PII_KEYS        | ``<data dir>/keys/pii.keys`` (created on first use, mode 0600) |
 | LOCKERHUB_BROKER_URL      | ``sqla+sqlite:///<data dir>/bus.db`` (kombu's embedded transport; ``amqp://`` for RabbitMQ) |
+| LOCKERHUB_WEBHOOK_SILENCE_S | ``900``: a webhook vendor silent this long is polled for every open booking |
 | LOCKERHUB_BUS_PREFIX      | ``lockerhub`` (exchange and queue name prefix; hubs sharing a broker use different ones) |
 """
 
@@ -24,6 +25,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     broker_url: str | None = None
     bus_prefix: str = "lockerhub"
+    webhook_silence_s: float = Field(default=900.0, gt=0)
     pii_keys: SecretStr | None = Field(
         default=None, description="'kid:base64key[,kid:base64key...]', first is the active key"
     )

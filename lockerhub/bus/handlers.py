@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lockerhub.errors import ConfigError, TransientError
@@ -21,7 +23,7 @@ from lockerhub.plugins.protocols import StatusUpdate
 from lockerhub.runtime.events import record_events
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.quarantine import parcel_location
-from lockerhub.store import OutboxRow, ParcelRow
+from lockerhub.store import OutboxDoneRow, ParcelRow
 
 
 class UnknownReservation(TransientError):
@@ -65,9 +67,12 @@ def apply_events(hub: Hub, session: Session, bodies: Sequence[dict]) -> None:
 
 def mark_done(hub: Hub, session: Session, bodies: Sequence[dict]) -> None:
     """Record that these outbox messages took effect (a restarted embedded worker re-sends only the others)."""
-    ids = [b["outbox_id"] for b in bodies if "outbox_id" in b]
-    if ids:
-        session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(done_at=hub.clock()))
+    ids = sorted({b["outbox_id"] for b in bodies if "outbox_id" in b})
+    if not ids:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(OutboxDoneRow).values([{"outbox_id": i, "done_at": hub.clock()} for i in ids])
+                    .on_conflict_do_nothing())
 
 
 def event_place(hub: Hub, body: dict) -> tuple[str, str | None]:

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select, update
 from lockerhub.bus.topology import ROUTES, Topology
 from lockerhub.plugins.protocols import Capability
 from lockerhub.runtime.hub import Hub
-from lockerhub.store import OutboxRow
+from lockerhub.store import OutboxDoneRow, OutboxRow
 
 
 def message(row: OutboxRow) -> dict:
@@ -94,7 +94,8 @@ def requeue_unfinished(hub: Hub) -> int:
     committing its effect would otherwise lose it. Run when the (single) embedded worker starts; consumers drop
     the repeats of messages that did take effect."""
     with hub.store.transaction() as s:
-        result = s.execute(update(OutboxRow).where(OutboxRow.published_at.is_not(None), OutboxRow.done_at.is_(None),
+        done = select(OutboxDoneRow.outbox_id).where(OutboxDoneRow.outbox_id == OutboxRow.id)
+        result = s.execute(update(OutboxRow).where(OutboxRow.published_at.is_not(None), ~done.exists(),
                                                    OutboxRow.published_to.like("bus:%"))
                            .values(published_at=None, published_to=None))
         return int(result.rowcount or 0)

@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lockerhub import __version__
 from lockerhub.errors import AuthError, LockerhubError, MappingError, ParseError, ReplayWindowError, ValidationError
+from lockerhub.ingress import ops
 from lockerhub.ingress.settings import IngressSettings
 from lockerhub.ingress.store import record_delivery
 from lockerhub.plugins.protocols import Capability
@@ -54,6 +55,7 @@ def create_app(hub: Hub, *, settings: IngressSettings | None = None) -> FastAPI:
     app = FastAPI(title="lockerhub ingress", version=__version__, summary="vendor webhooks in, outbox rows out")
     app.state.hub = hub
     _error_handlers(app)
+    ops.mount(app, hub)  # /ops: the ops API (bearer tokens, roles; see lockerhub.ingress.ops)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

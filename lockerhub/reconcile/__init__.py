@@ -14,6 +14,8 @@ Discrepancies (:class:`Kind`), each found once per run, and what is done about t
       ahead (a move the lifecycle allows), its status is applied through the event path, forward-only;
       otherwise it is quarantined.
     - ``orphan_booking``: a live vendor booking no hub parcel refers to. Quarantined.
+    - A parcel still CREATED that holds a reservation (soft-reserved, confirm pending) is left to booking, which
+      resumes it: its reservation is never an orphan or stale, and its vendor status is not applied.
     - ``stale_reservation``: a soft hold no hub parcel refers to, past its expiry (or past the TTL when it has
       none), never confirmed. Cancelled at the vendor when the connector can cancel, otherwise quarantined.
 

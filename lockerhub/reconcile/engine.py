@@ -7,7 +7,8 @@ by row. What must be remembered is kept as ints in two dicts:
 1. Hub pass. ``keys`` maps every parcel's key (its 128-bit idempotency key as an int) to 0. ``booked`` maps the
    reservation id of each parcel booked with this vendor to one packed int: the row id, the status, the status
    an EXCEPTION interrupted, and a seen bit. An active parcel with no reservation id is missing at the vendor
-   by definition.
+   by definition. A CREATED parcel's reservation (a soft hold, confirm pending: booking resumes it) is entered
+   as already seen, so the vendor pass neither judges it nor calls it an orphan or stale.
 2. Vendor pass. Each reservation is looked at once. A known one is marked seen, and its status is judged
    against the hub's; the verdict for a (hub state, vendor status) pair is computed once, from the lifecycle
    table. An unknown one is an orphan when it is a live confirmed booking, stale when it is a soft hold past
@@ -162,6 +163,7 @@ def _hub_pass(rows: Iterable[HubRow], vendor_id: str, keys: dict[int, int], book
               found: _Found) -> int:
     index = _INDEX
     active = {s.value for s in active_statuses()}
+    created = ParcelStatus.CREATED.value
     n = 0
     for pk, key, status, interrupted, vendor, rid in rows:
         n += 1
@@ -169,7 +171,10 @@ def _hub_pass(rows: Iterable[HubRow], vendor_id: str, keys: dict[int, int], book
         if vendor is not None and vendor != vendor_id:
             continue  # booked with another vendor: that vendor's reconciliation
         if rid is not None:
-            booked[rid] = pk << ROW_SHIFT | index[status] << 4 | (index[interrupted] + 1 if interrupted else 0)
+            packed = pk << ROW_SHIFT | index[status] << 4 | (index[interrupted] + 1 if interrupted else 0)
+            # CREATED with a reservation: a soft hold whose confirm is pending. Booking resumes it (the vendor may
+            # list it soft, booked or expired meanwhile), so it is known here but neither judged nor missed.
+            booked[rid] = packed | SEEN if status == created else packed
         elif (interrupted or status) in active:
             found.missing.append((pk, state_bits(status, interrupted), None))
     return n

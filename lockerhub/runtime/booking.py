@@ -5,17 +5,35 @@ Outcomes per parcel: BOOKED (with locker, compartment and an encrypted access co
 for the next run when the vendor is unreachable (bounded retries); after ``max_booking_attempts`` runs the parcel
 goes to quarantine. A call refused by an open circuit breaker (``CircuitOpenError``) also leaves the parcel CREATED
 but does not count as an attempt: nothing was sent, and an outage must not use up every parcel's attempts.
-Idempotency keys derived from the parcel key make a retried reserve/book return the first result instead of booking
-twice (also after a timed-out request the vendor did apply).
+
+The soft reservation is on record before the confirm
+    The soft reservation (``reservation_id``, ``locker_id``, ``size_class``, ``compartment_id``) is written to the
+    parcel in its own committed transaction before the confirm is sent. A parcel still CREATED with a
+    ``reservation_id`` is soft-reserved with its confirm pending; ``vendor`` stays empty until the confirm's answer
+    is recorded, so status polling, webhooks and reconciliation leave such a parcel to booking. The next run
+    *resumes* it: the same reservation is confirmed again with the same idempotency key, so a confirm the vendor
+    applied but whose answer was lost (a timeout) comes back with its access code. Booking never re-routes while a
+    confirm may have succeeded: only when the vendor refuses the confirm (e.g. ``reservation_expired``), and its
+    status for that reservation (where it can be polled) shows it was never confirmed or is gone, is the
+    reservation forgotten and the parcel allocated again in the same run, with fresh keys. A refused confirm whose
+    reservation the vendor nevertheless reports as booked is quarantined (stage ``book``) for a person to decide.
+
+Idempotency keys
+    Derived from the parcel's domain key and its booking round (``ParcelRow.parcel["booking_round"]``, 0 until a
+    reservation is forgotten, then counted up): ``<key>:reserve:<locker>`` and ``<key>:book`` in round 0,
+    ``<key>:reserve:<locker>:r<n>`` and ``<key>:book:r<n>`` in round ``n``. A retried reserve or confirm, in the same
+    run or the next, gets the first answer back instead of a second reservation; a new round never replays a
+    forgotten (expired) reservation. The round is written in the same transaction that forgets the reservation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
-from lockerhub.errors import AllocationError, CircuitOpenError, RejectedError, TransientError
+from lockerhub.errors import AllocationError, CircuitOpenError, LockerhubError, RejectedError, TransientError
 from lockerhub.model import Parcel, ParcelEvent, ParcelStatus, Party, Reservation
 from lockerhub.plugins.protocols import Capability
 from lockerhub.runtime import quarantine
@@ -26,6 +44,9 @@ from lockerhub.runtime.ingest import RECIPIENT_CONTEXT
 from lockerhub.store import ParcelRow
 
 ACCESS_CODE_CONTEXT = "parcels.access_code"
+ROUND_FIELD = "booking_round"  # hub bookkeeping in ParcelRow.parcel, beside the requested locker
+HUB_FIELDS = frozenset({"destination_locker", ROUND_FIELD})  # ParcelRow.parcel keys that are not the canonical Parcel
+NOT_CONFIRMED = frozenset({ParcelStatus.CREATED, ParcelStatus.CANCELLED, ParcelStatus.REJECTED})
 
 
 @dataclass(slots=True)
@@ -36,7 +57,21 @@ class BookingReport:
     quarantined: int = 0
 
 
-def _try_lockers(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party) -> Reservation:
+class ConfirmInDoubtError(LockerhubError):
+    """The vendor refused to confirm the parcel's pending reservation but reports that reservation as booked."""
+
+
+def idempotency_key_for(parcel_key: str, operation: str, booking_round: int = 0) -> str:
+    """The idempotency key of ``operation`` (``reserve:<locker>`` or ``book``) in a booking round."""
+    return f"{parcel_key}:{operation}" if booking_round == 0 else f"{parcel_key}:{operation}:r{booking_round}"
+
+
+def booking_round(parcel: dict[str, Any]) -> int:
+    return int(parcel.get(ROUND_FIELD) or 0)
+
+
+def _reserve(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party, round_: int) -> Reservation:
+    """A soft reservation at the first candidate locker with a free compartment that fits."""
     catalog = hub.catalog()
     classes = fitting_classes(parcel, catalog.size_classes)
     if not classes:
@@ -52,28 +87,99 @@ def _try_lockers(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party) -> 
         size = next((c for c in classes if c in available), None)
         if size is None:
             continue
+        key = idempotency_key_for(row.key, f"reserve:{locker.locker_id}", round_)
         try:
-            soft = hub.call_vendor("reserve", lambda: vendor.reserve(
-                locker.locker_id, size, idempotency_key=f"{row.key}:reserve:{locker.locker_id}"))
+            return hub.call_vendor("reserve", lambda: vendor.reserve(locker.locker_id, size, idempotency_key=key))
         except RejectedError:  # taken between precheck and reserve: try the next locker
             continue
-        return hub.call_vendor("book", lambda: vendor.book(soft.reservation_id, idempotency_key=f"{row.key}:book"))
     raise AllocationError("no_compartment_fits", expected="a free compartment in a nearby locker", found="none")
+
+
+def _confirm(hub: Hub, row: ParcelRow, reservation_id: str, round_: int) -> Reservation:
+    """Hard-book ``reservation_id``. A refusal is re-raised only once the reservation is known not to be booked."""
+    vendor = hub.vendor()
+    key = idempotency_key_for(row.key, "book", round_)
+    try:
+        return hub.call_vendor("book", lambda: vendor.book(reservation_id, idempotency_key=key))
+    except RejectedError as refused:
+        _require_unconfirmed(hub, row, reservation_id, refused)
+        raise
+
+
+def _require_unconfirmed(hub: Hub, row: ParcelRow, reservation_id: str, refused: RejectedError) -> None:
+    """Raise ConfirmInDoubtError when the vendor's status says ``reservation_id`` is booked after all (a
+    ``TransientError`` when it cannot be asked now). Without status polling the refusal itself is the evidence."""
+    if not hub.vendor_can(Capability.POLL_STATUS):
+        return
+    vendor = hub.vendor()
+    try:
+        events = hub.call_vendor("get_status", lambda: vendor.get_status(reservation_id))
+    except RejectedError:  # the vendor does not know the reservation: nothing is booked under it
+        return
+    if not events:
+        return
+    latest = max(events, key=lambda v: v.event.occurred_at).event.status
+    if latest not in NOT_CONFIRMED:
+        raise ConfirmInDoubtError(
+            f"the vendor refused to confirm reservation {reservation_id} ({refused.message}) but reports it "
+            f"{latest}", expected="a reservation that is soft, expired or cancelled",
+            found=str(latest), hint=f"parcel {row.partner}/{row.shipment_ref}/{row.parcel_id} stays CREATED and is "
+                                    "not re-routed; settle the booking with the vendor") from refused
+
+
+def _hold(hub: Hub, row: ParcelRow, soft: Reservation) -> None:
+    """Put the soft reservation on record (committed) before it is confirmed."""
+    with hub.store.transaction() as s:
+        fresh = s.get(ParcelRow, row.id)
+        assert fresh is not None
+        fresh.locker_id, fresh.size_class = soft.locker_id, soft.size_class
+        fresh.reservation_id, fresh.compartment_id = soft.reservation_id, soft.compartment_id
+
+
+def _forget(hub: Hub, row: ParcelRow) -> int:
+    """Drop the pending reservation (the vendor refused to confirm it, and it is not booked); the next round."""
+    with hub.store.transaction() as s:
+        fresh = s.get(ParcelRow, row.id)
+        assert fresh is not None
+        fresh.locker_id = fresh.size_class = fresh.reservation_id = fresh.compartment_id = None
+        round_ = booking_round(fresh.parcel) + 1
+        fresh.parcel = {**fresh.parcel, ROUND_FIELD: round_}
+        return round_
+
+
+def _book(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party) -> Reservation:
+    """Resume the parcel's pending reservation, or (first, or after the vendor refused it) reserve and confirm."""
+    round_ = booking_round(row.parcel)
+    if row.reservation_id is not None:
+        try:
+            return _confirm(hub, row, row.reservation_id, round_)
+        except RejectedError:  # e.g. reservation_expired, and the vendor's status agrees: allocate again
+            round_ = _forget(hub, row)
+    soft = _reserve(hub, row, parcel, recipient, round_)
+    _hold(hub, row, soft)
+    return _confirm(hub, row, soft.reservation_id, round_)
 
 
 def _reject(hub: Hub, row: ParcelRow, reason: str) -> None:
     with hub.store.transaction() as s:
         fresh = s.get(ParcelRow, row.id)
         assert fresh is not None
+        fresh.locker_id = fresh.size_class = fresh.reservation_id = fresh.compartment_id = None  # a refused hold
         record_event(s, fresh, ParcelEvent(status=ParcelStatus.REJECTED, reason=reason, occurred_at=hub.clock(),
                                            source="hub", event_id=f"reject:{reason}"))
 
 
+def _quarantine(hub: Hub, row: ParcelRow, exc: LockerhubError) -> None:
+    with hub.store.transaction() as s:
+        quarantine.put(s, hub.cipher, source=hub.vendor_id(), partner=row.partner,
+                       location=quarantine.parcel_location(row), stage="book", errors=[exc], payload=row.key)
+
+
 def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
-    parcel = Parcel.model_validate({k: v for k, v in row.parcel.items() if k != "destination_locker"})
+    parcel = Parcel.model_validate({k: v for k, v in row.parcel.items() if k not in HUB_FIELDS})
     recipient = Party.model_validate_json(hub.cipher.decrypt(row.recipient_enc, context=RECIPIENT_CONTEXT) or "{}")
     try:
-        booked = _try_lockers(hub, row, parcel, recipient)
+        booked = _book(hub, row, parcel, recipient)
     except AllocationError as exc:
         _reject(hub, row, exc.message)
         report.rejected += 1
@@ -81,6 +187,10 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
     except RejectedError:
         _reject(hub, row, "vendor_rejected")
         report.rejected += 1
+        return
+    except ConfirmInDoubtError as exc:
+        _quarantine(hub, row, exc)
+        report.quarantined += 1
         return
     except CircuitOpenError:
         report.deferred += 1
@@ -112,7 +222,7 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
 
 
 def book_pending(hub: Hub, *, limit: int | None = None, progress=None) -> BookingReport:  # type: ignore[no-untyped-def]
-    """Book every parcel still CREATED (oldest first)."""
+    """Book every parcel still CREATED (oldest first); one with a pending soft reservation resumes it."""
     report = BookingReport()
     with hub.store.transaction() as s:
         query = select(ParcelRow).where(ParcelRow.status == ParcelStatus.CREATED.value).order_by(ParcelRow.id)

@@ -14,10 +14,11 @@ registers through the ``lockerhub.replayers`` entry point group (name = stage, v
 item of that stage is first replayed.
 
 Guarantees:
-    - Nothing is booked twice: a ``book`` item whose parcel already holds a reservation or an access code is marked
-      replayed, "already booked, skipped", with no vendor call; bookings made here use the parcel's domain
-      idempotency keys (:mod:`lockerhub.runtime.booking`), so a booking the vendor made before a time-out comes
-      back instead of a second one. No door is opened and no access code issued other than by a first booking.
+    - Nothing is booked twice: a ``book`` item whose parcel already holds a booking (a reservation on a parcel past
+      CREATED, or an access code) is marked replayed, "already booked, skipped", with no vendor call; a CREATED
+      parcel's pending soft reservation is resumed as the booking stage does. Bookings made here use the parcel's
+      domain idempotency keys (:mod:`lockerhub.runtime.booking`), so a booking the vendor made before a time-out
+      comes back instead of a second one. No door is opened and no access code issued other than by a first booking.
     - Status events go through :func:`~lockerhub.runtime.events.record_event`: forward-only, and a duplicate is a
       no-op.
     - ``dry_run``: every item runs in one database transaction that is rolled back, vendor writes (``reserve``,
@@ -323,8 +324,10 @@ class _VendorTap:
                                size_class=size_class, kind=ReservationKind.SOFT)
             self._held[held.reservation_id] = held
             return held
-        if name == "book":
-            return self._held[args[0]].model_copy(update={"kind": ReservationKind.HARD})
+        if name == "book":  # a pending reservation from an earlier run is not in _held
+            held = self._held.get(args[0]) or Reservation(reservation_id=args[0], locker_id="dry-run",
+                                                          size_class="dry-run", kind=ReservationKind.SOFT)
+            return held.model_copy(update={"kind": ReservationKind.HARD})
         return None
 
 
@@ -339,7 +342,8 @@ def _tap(real: Any, *, dry_run: bool) -> _VendorTap:
 
 
 def _already_booked(row: ParcelRow) -> Done | None:
-    if row.reservation_id is not None or row.access_code_enc is not None:
+    pending = row.status == ParcelStatus.CREATED.value  # a reservation on a CREATED parcel: confirm pending
+    if (row.reservation_id is not None and not pending) or row.access_code_enc is not None:
         return Done("already_booked", f"already booked (reservation {row.reservation_id}), skipped")
     if row.status != ParcelStatus.CREATED.value:
         return Done("not_bookable", f"parcel is {row.status}, skipped")

@@ -1,6 +1,9 @@
 """Status sync by polling: ask the vendor for each open booking's events and apply them forward-only.
 
-Polling is the source of truth for vendors without (or with unreliable) webhooks. Events the vendor repeats are
+Polling is the source of truth for vendors without webhooks, and the fallback for those whose webhooks fall
+silent: while a webhook vendor's webhooks arrive (one within ``LOCKERHUB_WEBHOOK_SILENCE_S``, default 15 min),
+only parcels quiet for longer than that are polled (a webhook may have been lost); once they stop, every open
+booking is polled again. Events the vendor repeats are
 dropped by their event id; late events are recorded as stale; a forbidden transition (e.g. a cancellation after
 pickup) goes to quarantine with the event, and the parcel keeps its state.
 """
@@ -9,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from lockerhub.errors import LockerhubError, TransientError
-from lockerhub.model import Outcome, lifecycle
+from lockerhub.model import Outcome, ParcelStatus, lifecycle
+from lockerhub.plugins.protocols import Capability
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.events import record_event
 from lockerhub.runtime.hub import Hub
@@ -28,11 +33,12 @@ class SyncReport:
     duplicates: int = 0
     quarantined: int = 0
     unreachable: int = 0
+    mode: str = "polling"  # polling (no webhooks) | webhooks (live: stragglers only) | fallback (webhooks silent)
 
 
 def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: int | None = None,
                   progress=None) -> SyncReport:  # type: ignore[no-untyped-def]
-    """Poll every parcel booked with the routing vendor and not yet in a terminal status.
+    """Poll every parcel booked with the routing vendor and not yet in a terminal status (nor still CREATED).
 
     ``lockers`` limits the poll to parcels in those lockers (one region's, for a task per region); ``budget`` caps
     the number of parcels polled (the vendor's API budget for this run): the least recently changed go first, so
@@ -40,10 +46,21 @@ def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: i
     terminal = [s.value for s in lifecycle().terminal]
     vendor, vendor_id = hub.vendor(), hub.vendor_id()
     report = SyncReport()
+    # A CREATED parcel's reservation is a soft hold whose confirm is pending: booking resumes it (and records the
+    # access code, which only the confirm's answer carries), so it is not polled; its vendor is unset until then.
     query = select(ParcelRow).where(ParcelRow.vendor == vendor_id, ParcelRow.reservation_id.is_not(None),
-                                    ParcelRow.status.not_in(terminal))
+                                    ParcelRow.status.not_in([*terminal, ParcelStatus.CREATED.value]))
     if lockers is not None:
         query = query.where(ParcelRow.locker_id.in_(list(lockers)))
+    if hub.vendor_can(Capability.WEBHOOKS):
+        from lockerhub.ingress.store import last_webhook_at
+
+        quiet = hub.clock() - timedelta(seconds=hub.settings.webhook_silence_s)
+        with hub.store.transaction() as s:
+            last = last_webhook_at(s, hub.vendor_name)
+        report.mode = "webhooks" if last is not None and last >= quiet else "fallback"
+        if report.mode == "webhooks":
+            query = query.where(ParcelRow.updated_at < quiet)
     query = (query.order_by(ParcelRow.id) if budget is None
              else query.order_by(ParcelRow.updated_at, ParcelRow.id).limit(budget))
     with hub.store.transaction() as s:

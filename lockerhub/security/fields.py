@@ -12,7 +12,8 @@ from typing import Any
 from lockerhub.runtime.booking import ACCESS_CODE_CONTEXT
 from lockerhub.runtime.ingest import RECIPIENT_CONTEXT
 from lockerhub.runtime.quarantine import PAYLOAD_CONTEXT
-from lockerhub.store import ParcelRow, QuarantineRow
+from lockerhub.security.access import TOTP_CONTEXT
+from lockerhub.store import OpsUserRow, ParcelRow, QuarantineRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +36,5 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     EncryptedField("parcels.recipient", ParcelRow, "recipient_enc", RECIPIENT_CONTEXT),
     EncryptedField("parcels.access_code", ParcelRow, "access_code_enc", ACCESS_CODE_CONTEXT),
     EncryptedField("quarantine.payload", QuarantineRow, "payload_enc", PAYLOAD_CONTEXT),
+    EncryptedField("ops_users.totp_secret", OpsUserRow, "totp_secret_enc", TOTP_CONTEXT),
 )

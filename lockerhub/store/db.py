@@ -43,11 +43,6 @@ class Store:
     def migrate(self) -> None:
         """Bring the schema to this code's head revision (one cheap query when it is there already); see
         :mod:`lockerhub.store.migrate`."""
-        import os  # TEMPORARY measurement switch, removed before hand-off
-        if os.environ.get("LH_MEASURE_CREATE_ALL"):
-            from lockerhub.store.tables import Base
-            Base.metadata.create_all(self.engine)
-            return
         from lockerhub.store.migrate import upgrade
 
         upgrade(self.engine)

@@ -105,7 +105,16 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_to: Mapped[str | None] = mapped_column(Text)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its effect committed (bus consumers)
+
+
+class OutboxDoneRow(Base):
+    """An outbox message whose effect a bus consumer committed. A table of its own, without a foreign key: marking
+    a message done never waits for the relay, which holds the outbox rows it is publishing locked."""
+
+    __tablename__ = "outbox_done"
+
+    outbox_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class QuarantineRow(Base):

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from lockerhub.bus import Topology, Worker
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.hub import Hub
-from lockerhub.store import EventRow, OutboxRow, ParcelRow
+from lockerhub.store import EventRow, OutboxDoneRow, OutboxRow, ParcelRow
 from tests.busfixtures import T0, Seeded, enqueue, final_states, seed_booked
 from tests.integration.conftest import service_missing
 
@@ -115,7 +115,8 @@ def _scalar(hub: Hub, query) -> int:  # type: ignore[no-untyped-def]
 
 
 def _undone(hub: Hub) -> int:
-    return _scalar(hub, select(func.count()).select_from(OutboxRow).where(OutboxRow.done_at.is_(None)))
+    done = select(OutboxDoneRow.outbox_id).where(OutboxDoneRow.outbox_id == OutboxRow.id)
+    return _scalar(hub, select(func.count()).select_from(OutboxRow).where(~done.exists()))
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from lockerhub.bus.relay import requeue_unfinished
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.hub import Hub
-from lockerhub.store import EventRow, OutboxRow
+from lockerhub.store import EventRow, OutboxDoneRow, OutboxRow
 from tests.busfixtures import T0, enqueue, final_states, seed_booked
 from tests.unit.bus.conftest import RunWorker, wait_for
 
@@ -22,7 +22,8 @@ def _count(hub: Hub, query) -> int:  # type: ignore[no-untyped-def]
 
 
 def _undone(hub: Hub) -> int:
-    return _count(hub, select(func.count()).select_from(OutboxRow).where(OutboxRow.done_at.is_(None)))
+    done = select(OutboxDoneRow.outbox_id).where(OutboxDoneRow.outbox_id == OutboxRow.id)
+    return _count(hub, select(func.count()).select_from(OutboxRow).where(~done.exists()))
 
 
 def test_events_reach_parcels_and_status_files(hub: Hub, run_worker: RunWorker, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +49,8 @@ def test_a_repeated_message_takes_effect_once(hub: Hub, run_worker: RunWorker) -
     status_before = _count(hub, select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == "status"))
     with hub.store.transaction() as s:  # as if the relay crashed after publishing, before marking
         for row in s.scalars(select(OutboxRow).where(OutboxRow.kind == "vendor_event")):
-            row.published_at = row.published_to = row.done_at = None
+            row.published_at = row.published_to = None
+            s.execute(delete(OutboxDoneRow).where(OutboxDoneRow.outbox_id == row.id))
     wait_for(lambda: _undone(hub) == 0, what="second delivery")
     assert _count(hub, select(func.count()).select_from(EventRow)) == events_before
     assert _count(hub, select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == "status")) == status_before
@@ -126,7 +128,6 @@ def test_a_dead_letter_replays_once_its_cause_is_fixed(hub: Hub, run_worker: Run
     worker, _ = run_worker(max_attempts=2, backoff_base_s=0.01, backoff_cap_s=0.02)
     wait_for(lambda: worker.stats.dead_lettered == 1, what="the dead letter")
     with hub.store.transaction() as s:  # the booking that event was about is recorded after all
-        s.execute(OutboxRow.__table__.update().values(done_at=T0))
         from lockerhub.store import ParcelRow
 
         s.scalars(select(ParcelRow)).one().reservation_id = "r-late"

@@ -16,7 +16,7 @@ from lockerhub.security.crypto import FieldCipher
 from lockerhub.security.fields import ENCRYPTED_FIELDS
 from lockerhub.security.retention import erase_expired
 from lockerhub.security.rotation import key_status, pending, rotate
-from lockerhub.store import Base, ParcelRow, QuarantineRow, Store
+from lockerhub.store import Base, OpsUserRow, ParcelRow, QuarantineRow, Store
 
 KEY_A = "ka:" + base64.b64encode(bytes([1]) * 32).decode()  # test-only keys, not secrets
 KEY_B = "kb:" + base64.b64encode(bytes([2]) * 32).decode()
@@ -43,6 +43,8 @@ def store(tmp_path: Path) -> Store:
                                   payload_enc=a.encrypt("row 2", context="quarantine.payload")))
         session.add(QuarantineRow(source="drop.csv", location="drop.csv:3", stage="map", fingerprint="f2", errors=[],
                                   payload_enc=""))  # erased by retention: nothing to rotate
+        session.add(OpsUserRow(name="test-operator", role="operator", password_hash="not-a-hash",
+                               totp_secret_enc=a.encrypt("TESTONLYTOTPSECRET", context="ops_users.totp_secret")))
     yield s
     s.dispose()
 
@@ -63,7 +65,8 @@ def test_every_encrypted_column_is_rotated() -> None:
 def test_interrupted_rotation_keeps_its_batches_and_a_second_run_finishes(store: Store) -> None:
     before = plain(store, KEY_A)
     both = ring(f"{KEY_B},{KEY_A}")
-    assert pending(store, both) == {"parcels.recipient": 7, "parcels.access_code": 4, "quarantine.payload": 1}
+    assert pending(store, both) == {"parcels.recipient": 7, "parcels.access_code": 4, "quarantine.payload": 1,
+                                    "ops_users.totp_secret": 1}
     seen: list[int] = []
 
     def stop_after_two_batches(_field: str, n: int) -> None:
@@ -75,11 +78,12 @@ def test_interrupted_rotation_keeps_its_batches_and_a_second_run_finishes(store:
         rotate(store, both, batch=3, progress=stop_after_two_batches)
     assert key_status(store)["parcels.recipient"] == {"ka": 1, "kb": 6}  # both batches committed
     report = rotate(store, both, batch=3)
-    assert report.rotated == {"parcels.recipient": 1, "parcels.access_code": 4, "quarantine.payload": 1}
+    assert report.rotated == {"parcels.recipient": 1, "parcels.access_code": 4, "quarantine.payload": 1,
+                              "ops_users.totp_secret": 1}
     assert report.complete and report.remaining == 0
     assert plain(store, KEY_B) == before
     assert key_status(store) == {"parcels.recipient": {"kb": 7}, "parcels.access_code": {"kb": 4},
-                                 "quarantine.payload": {"kb": 1}}
+                                 "quarantine.payload": {"kb": 1}, "ops_users.totp_secret": {"kb": 1}}
     assert [e.action for e in audit.entries(store)] == ["keys.rotate"]  # the interrupted run recorded nothing
 
 

@@ -25,9 +25,10 @@ class SimlockerClient:
     """Thin wrapper over one ``requests.Session``, created on first use."""
 
     def __init__(
-        self, base_url: str, api_key: str, *, timeout_s: float = 10, verify_tls: bool = True,
+        self, base_url: str, api_key: str, *, timeout_s: float = 10, verify_tls: bool | str = True,
         user_agent: str = "lockerhub-simlocker", per_page: int = 50,
     ) -> None:
+        """``verify_tls``: as requests' ``verify``: True (the system's CAs), a CA bundle path, or False."""
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.timeout = (min(3.05, timeout_s), timeout_s)

@@ -10,7 +10,8 @@ Capabilities
 
 Config (:class:`~lockerhub_simlocker.config.SimlockerConfig`)
     ``base_url`` (``LOCKERHUB_SIMLOCKER_BASE_URL``), ``api_key`` (``LOCKERHUB_SIMLOCKER_API_KEY``, sent as
-    ``X-API-Key``), ``timeout_s`` (default 10), ``verify_tls`` (default true), ``webhook_secret``
+    ``X-API-Key``), ``timeout_s`` (default 10), ``verify_tls`` (default true), ``ca_bundle``
+    (``LOCKERHUB_SIMLOCKER_CA_BUNDLE``, a PEM file of CAs to trust instead of the system's), ``webhook_secret``
     (``LOCKERHUB_SIMLOCKER_WEBHOOK_SECRET``, the simulator's ``LOCKERHUB_SIMULATOR_WEBHOOK_SECRET`` or the
     subscription's ``secret``), ``webhook_tolerance_s`` (replay window, default 300).
 
@@ -123,7 +124,7 @@ class SimlockerConnector:
         if self._client is None:
             self._client = SimlockerClient(
                 str(self.config.base_url), self.config.api_key.get_secret_value(),
-                timeout_s=self.config.timeout_s, verify_tls=self.config.verify_tls,
+                timeout_s=self.config.timeout_s, verify_tls=self.config.tls_verify(),
                 user_agent=f"lockerhub-simlocker/{self.version}",
             )
         return self._client

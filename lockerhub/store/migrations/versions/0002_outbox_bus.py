@@ -1,5 +1,5 @@
-"""Outbox on the bus: ``done_at`` (a consumer committed the message's effect) and a partial index of the rows the
-relay has still to publish.
+"""Outbox on the bus: ``outbox_done`` (a consumer committed the message's effect; a table of its own so marking
+never waits on the relay's row locks) and a partial index of the rows the relay has still to publish.
 
 Revision ID: 0002_outbox_bus
 Revises: 0001_baseline
@@ -16,13 +16,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("done_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "outbox_done",
+        sa.Column("outbox_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("outbox_id"),
+    )
     op.create_index("ix_outbox_unpublished", "outbox", ["id"], postgresql_where=sa.text("published_at IS NULL"),
                     sqlite_where=sa.text("published_at IS NULL"))
 
 
 def downgrade() -> None:
     op.drop_index("ix_outbox_unpublished", table_name="outbox")
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("done_at")
+    op.drop_table("outbox_done")

@@ -267,7 +267,8 @@ def run_stack(stack: str, n: int, rate: float, *, threads: int) -> Outcome:
             for proc in procs:
                 proc.wait(timeout=60)
             hub.close()
-            shutil.rmtree(work, ignore_errors=True)
+            if not os.environ.get("LOCKERHUB_BENCH_KEEP"):  # keep the logs to look at
+                shutil.rmtree(work, ignore_errors=True)
     ms.sort()
     first = min(sent.values())
     return Outcome(stack, len(ms), rate, len(ms) / (last - first), statistics.median(ms),

@@ -5,7 +5,7 @@
 | LOCKERHUB_DATA_DIR        | ``./.lockerhub``                     |
 | LOCKERHUB_DATABASE_URL    | ``sqlite:///<data dir>/lockerhub.db`` |
 | LOCKERHUB_PII_KEYS        | ``<data dir>/keys/pii.keys`` (created on first use, mode 0600) |
-| LOCKERHUB_BROKER_URL      | ``sqla+sqlite:///<data dir>/bus.db`` (kombu's embedded transport; ``amqp://`` for RabbitMQ) |
+| LOCKERHUB_BROKER_URL      | ``sqla+sqlite:///<data dir>/bus.db`` (embedded kombu transport); ``amqp://`` for RabbitMQ |
 | LOCKERHUB_WEBHOOK_SILENCE_S | ``900``: a webhook vendor silent this long is polled for every open booking |
 | LOCKERHUB_BUS_PREFIX      | ``lockerhub`` (exchange and queue name prefix; hubs sharing a broker use different ones) |
 """

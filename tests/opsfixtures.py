@@ -52,8 +52,8 @@ def fresh_item(hub: Hub, n: int) -> str:
     with hub.store.transaction() as s:
         row = quarantine.put(s, hub.cipher, source=f"inbox/{partner}/drop-{n}.csv", partner=partner, stage="map",
                              location=f"inbox/{partner}/drop-{n}.csv:2:6",
-                             errors=[f"inbox/{partner}/drop-{n}.csv:2:6: error: column weight_kg: expected a number, "
-                                     "found a word"], payload=payload)
+                             errors=[(f"inbox/{partner}/drop-{n}.csv:2:6: error: column weight_kg: expected a "
+                                      "number, found a word")], payload=payload)
         return row.qid
 
 

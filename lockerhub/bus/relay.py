@@ -10,6 +10,8 @@ Status messages are published only for partners whose connector can write status
 
 from __future__ import annotations
 
+import logging
+import socket
 import time
 
 from kombu import Connection, Producer
@@ -39,13 +41,22 @@ class Confirms:
         self.connection = connection
         self.channel = connection.channel()
         self.channel.confirm_select()
-        self.sent = self.acked = 0
+        self.sent = self.floor = 0  # every tag <= floor is confirmed ("multiple" acks)
+        self.singles: set[int] = set()  # tags above floor confirmed one by one (the broker may confirm out of order)
         self.nacked = False
         self.channel.events["basic_ack"].add(self._ack)
         self.channel.events["basic_nack"].add(self._nack)
 
+    @property
+    def acked(self) -> int:
+        return self.floor + len(self.singles)
+
     def _ack(self, tag: int, multiple: bool) -> None:
-        self.acked = max(self.acked, tag) if multiple else self.acked + 1
+        if multiple:
+            self.floor = max(self.floor, tag)
+            self.singles = {t for t in self.singles if t > self.floor}
+        elif tag > self.floor:
+            self.singles.add(tag)
 
     def _nack(self, tag: int, multiple: bool) -> None:
         self.nacked = True
@@ -56,7 +67,12 @@ class Confirms:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"broker confirmed {self.acked} of {self.sent} messages in {timeout:g} s")
-            self.connection.drain_events(timeout=left)
+            try:
+                self.connection.drain_events(timeout=min(left, 1.0))
+            except socket.timeout:
+                logging.getLogger("lockerhub.bus.relay").warning("confirms: %d of %d after %.1f s", self.acked,
+                                                                 self.sent, timeout - left + 1.0)
+                self.connection.heartbeat_check()
         if self.nacked:
             raise ConnectionError("the broker refused (nack) a published message")
 
@@ -82,8 +98,10 @@ def publish_pending(hub: Hub, topology: Topology, connection: Connection, *, bat
             confirms.sent += len(rows)
             confirms.wait()
         now = hub.clock()
-        for row in rows:
-            row.published_at, row.published_to = now, f"bus:{ROUTES[row.kind]}"
+        for kind in {row.kind for row in rows}:
+            s.execute(update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows if r.kind == kind]))
+                      .values(published_at=now, published_to=f"bus:{ROUTES[kind]}")
+                      .execution_options(synchronize_session=False))
     return len(rows)
 
 

@@ -188,7 +188,7 @@ def _item(item: quarantine.QuarantineItem) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the router
 
 
-def router(hub: Hub, *, limit: RateLimit, session_ttl: timedelta) -> APIRouter:  # noqa: C901 - one route each
+def router(hub: Hub, *, limit: RateLimit, session_ttl: timedelta) -> APIRouter:
     r = APIRouter()
 
     def need(permission: str) -> Any:

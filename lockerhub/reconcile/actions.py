@@ -31,8 +31,8 @@ from lockerhub.reconcile.engine import Verdict, judge, state_bits
 from lockerhub.reconcile.manifest import BadRow
 from lockerhub.reconcile.model import Action, Discrepancy, Kind
 from lockerhub.runtime import quarantine
-from lockerhub.runtime.events import record_event
 from lockerhub.runtime.breaker import VendorCall
+from lockerhub.runtime.events import record_event
 from lockerhub.security.crypto import FieldCipher
 from lockerhub.store import ParcelRow, Store
 

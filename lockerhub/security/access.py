@@ -47,7 +47,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from sqlalchemy import delete, func, or_, select, update
@@ -202,7 +202,7 @@ def _token_info(row: OpsTokenRow) -> TokenInfo:
 
 
 def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return (now or datetime.now(UTC)).astimezone(UTC)
 
 
 def create_token(store: Store, *, name: str, role: str, actor: str | None = None,

@@ -15,6 +15,6 @@ from lockerhub.store.tables import (
 )
 
 __all__ = [
-    "AlertRow", "AuditRow", "Base", "EventRow", "IngestedFileRow", "LockerHealthRow", "OutboxDoneRow", "OutboxRow", "ParcelRow",
-    "QuarantineRow", "Store", "TelemetryRow", "make_engine",
+    "AlertRow", "AuditRow", "Base", "EventRow", "IngestedFileRow", "LockerHealthRow", "OutboxDoneRow", "OutboxRow",
+    "ParcelRow", "QuarantineRow", "Store", "TelemetryRow", "make_engine",
 ]

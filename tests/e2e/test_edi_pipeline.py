@@ -85,11 +85,12 @@ def test_ingest_finds_the_partner_from_the_envelope_sender(pilot: Path, sim) -> 
 
 
 def test_214_files_follow_the_parcels_and_a_retried_batch_is_the_same_file(pilot: Path, sim, world) -> None:  # type: ignore[no-untyped-def]
+    from lockerhub_x12.envelope import parse_file
+
     from lockerhub.runtime.hub import Hub
     from lockerhub.runtime.pipeline import run_hub
     from lockerhub.runtime.relay import relay_outbox
     from lockerhub.store import OutboxRow, ParcelRow
-    from lockerhub_x12.envelope import parse_file
 
     folder = pilot.parent
     config = folder / "x12.yaml"
@@ -134,10 +135,11 @@ def test_214_files_follow_the_parcels_and_a_retried_batch_is_the_same_file(pilot
 
 
 def test_iftsta_files_follow_the_parcels(pilot: Path, sim, world) -> None:  # type: ignore[no-untyped-def]
+    from lockerhub_edifact.envelope import parse
+
     from lockerhub.runtime.hub import Hub
     from lockerhub.runtime.pipeline import run_hub
     from lockerhub.store import ParcelRow
-    from lockerhub_edifact.envelope import parse
 
     folder = pilot.parent
     config = folder / "edifact.yaml"

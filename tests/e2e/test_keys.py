@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.pipeline import run_hub
+from lockerhub.security.access import TOTP_CONTEXT
 from lockerhub.security.crypto import FieldCipher
 from lockerhub.security.fields import ENCRYPTED_FIELDS
 from lockerhub.settings import Settings
-from lockerhub.store import Store
+from lockerhub.store import OpsUserRow, Store
 
 
 def key(kid: str, fill: int) -> str:
@@ -54,6 +55,9 @@ def written_under_a(pilot: Path, sim, privacy_drops, monkeypatch: pytest.MonkeyP
     hub = Hub.open(pilot)
     try:
         run_hub(hub)
+        with hub.store.transaction() as s:  # an ops user's TOTP secret is rotated too
+            s.add(OpsUserRow(name="test-operator", role="operator", password_hash="not-a-hash",
+                             totp_secret_enc=hub.cipher.encrypt("TESTONLYTOTPSECRET", context=TOTP_CONTEXT) or ""))
     finally:
         hub.close()
     before = snapshot(KEY_A)

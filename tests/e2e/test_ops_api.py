@@ -27,7 +27,6 @@ from tests.opsfixtures import (
     RECIPIENT,
     TestClient,
     add_user,
-    code,
     fresh_item,
     login,
     open_hub,

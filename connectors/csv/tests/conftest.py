@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from lockerhub_csv import CsvConfig, CsvConnector
+
 from lockerhub.mapping import CompiledMapping as CsvMapping
 from lockerhub.mapping import load_mapping
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lockerhub.mapping import CompiledMapping as CsvMapping
-from lockerhub.mapping import load_mapping
 from lockerhub_csv.reader import read_records
 
 from lockerhub.errors import ErrorGroup, Location, MappingError, ParseError
+from lockerhub.mapping import CompiledMapping as CsvMapping
+from lockerhub.mapping import load_mapping
 from lockerhub.plugins.protocols import SourceRecord
 
 WriteCsv = Callable[..., Path]

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from lockerhub_csv import writer
-
-from lockerhub.plugins import inbox
 from lockerhub_csv.writer import COLUMNS, write_status_files
 
 from lockerhub.model import ParcelEvent
+from lockerhub.plugins import inbox
 from lockerhub.plugins.protocols import StatusUpdate
 
 WARSAW = timezone(timedelta(hours=1))

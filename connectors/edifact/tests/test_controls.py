@@ -7,9 +7,9 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from lockerhub_edifact.controls import ControlNumbers
 
 from lockerhub.errors import ConfigError, ValidationError
-from lockerhub_edifact.controls import ControlNumbers
 
 
 def test_numbers_are_per_partner_and_kind_and_persist(tmp_path: Path) -> None:

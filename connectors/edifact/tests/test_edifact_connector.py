@@ -7,10 +7,11 @@ from typing import Any
 
 import pydantic
 import pytest
+from lockerhub_edifact import EdifactConfig, EdifactConnector, EdifactFormat
+
 from lockerhub.errors import ConfigError
 from lockerhub.plugins import Registry
 from lockerhub.plugins.protocols import Capability, ConnectorKind
-from lockerhub_edifact import EdifactConfig, EdifactConnector, EdifactFormat
 
 
 @pytest.fixture

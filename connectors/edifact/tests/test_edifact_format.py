@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lockerhub.errors import ConfigError, Location
-from lockerhub.mapping import load_mapping, validate_mapping
 from lockerhub_edifact.directory import VERSIONS, directory, normalize_version
 from lockerhub_edifact.envelope import EdifactMessage, parse
 from lockerhub_edifact.format import EdifactFormat, SegmentLoop, parse_path
+
+from lockerhub.errors import ConfigError, Location
+from lockerhub.mapping import load_mapping, validate_mapping
 
 BODY = ["BGM+610+SHP1:2+9", "DTM+137:202601050800:203", "DTM+2:20260106:102", "RFF+ZZZ:KRA01M",
         "NAD+CZ+++ACME Dispatch", "COM+0048000000099:TE",

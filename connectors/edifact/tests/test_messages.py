@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from lockerhub_edifact.envelope import parse
+from lockerhub_edifact.messages import HERE, aperak, contrl, edifact_time, iftsta
+from lockerhub_edifact.writer import Party, write_interchange
 
 from lockerhub.errors import MappingError
 from lockerhub.model import ParcelEvent
 from lockerhub.model.crosswalk import load_crosswalk
 from lockerhub.plugins.protocols import StatusUpdate
-from lockerhub_edifact.envelope import parse
-from lockerhub_edifact.messages import HERE, aperak, contrl, edifact_time, iftsta
-from lockerhub_edifact.writer import Party, write_interchange
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 HUB, TMS = Party("LOCKERHUB", "ZZ"), Party("ACMETMS", "ZZ")

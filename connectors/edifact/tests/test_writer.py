@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lockerhub_edi import Delimiters
-
 from lockerhub_edifact.envelope import parse
 from lockerhub_edifact.tokenizer import iter_segments
 from lockerhub_edifact.writer import (

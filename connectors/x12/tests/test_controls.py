@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from lockerhub_x12.controls import MAXIMUM, ControlNumbers
 
 from lockerhub.errors import ConfigError, ValidationError
-from lockerhub_x12.controls import MAXIMUM, ControlNumbers
 
 
 def test_numbers_start_at_one_and_count_per_partner_and_kind(tmp_path: Path) -> None:

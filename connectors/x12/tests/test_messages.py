@@ -5,15 +5,28 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from lockerhub_x12.envelope import parse
+from lockerhub_x12.messages import (
+    ElementNote,
+    GroupAck,
+    SegmentNote,
+    TransactionAck,
+    acknowledge,
+    at7_code,
+    build_214,
+    build_990,
+    build_997,
+    build_999,
+    functional_id,
+    table_214,
+    time_code,
+)
+from lockerhub_x12.writer import FunctionalGroup, TransactionSet, WriteDelimiters, write_interchange, write_segments
 
 from lockerhub.errors import Location, MappingError, ValidationError
 from lockerhub.model import ParcelEvent
 from lockerhub.model.status import ParcelStatus
 from lockerhub.plugins.protocols import StatusUpdate
-from lockerhub_x12.envelope import parse
-from lockerhub_x12.messages import (ElementNote, GroupAck, SegmentNote, TransactionAck, acknowledge, at7_code,
-                                    build_214, build_990, build_997, build_999, functional_id, table_214, time_code)
-from lockerhub_x12.writer import FunctionalGroup, TransactionSet, WriteDelimiters, write_interchange, write_segments
 
 CET = dt.timezone(dt.timedelta(hours=1))
 D = WriteDelimiters(newline="\n")

@@ -7,11 +7,18 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lockerhub_x12.envelope import parse
+from lockerhub_x12.writer import (
+    FunctionalGroup,
+    PartyId,
+    TransactionSet,
+    WriteDelimiters,
+    format_segment,
+    write_interchange,
+    write_segments,
+)
 
 from lockerhub.errors import ValidationError
-from lockerhub_x12.envelope import parse
-from lockerhub_x12.writer import (FunctionalGroup, PartyId, TransactionSet, WriteDelimiters, format_segment,
-                                  write_interchange, write_segments)
 
 DATE, TIME = dt.date(2026, 3, 14), dt.time(9, 30)
 

@@ -18,7 +18,6 @@ from lockerhub.settings import Settings
 from lockerhub.simulator import SimulatorServer
 from lockerhub.simulator.tms_drops import render, rows
 from lockerhub.store import ParcelRow, QuarantineRow
-
 from tests.conftest import TEST_API_KEY
 
 

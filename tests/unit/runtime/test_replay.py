@@ -316,25 +316,25 @@ def test_read_item_replays_the_whole_file_after_the_mapping_is_fixed(open_hub, p
 def test_a_new_stage_registers_without_touching_the_dispatcher(open_hub) -> None:  # type: ignore[no-untyped-def]
     hub = open_hub()
     with hub.store.transaction() as s:
-        qid = quarantine.put(s, hub.cipher, source="bus", partner=None, location="queue parcels.status",
-                             stage="bus", errors=["dead-lettered"], payload='{"n": 1}').qid
+        qid = quarantine.put(s, hub.cipher, source="mqtt", partner=None, location="topic lockers/telemetry",
+                             stage="telemetry", errors=["dead-lettered"], payload='{"n": 1}').qid
     unsupported = replay(hub, [qid], dry_run=False).results[0]
     assert (unsupported.outcome, unsupported.code) == ("failed", "unsupported")
     assert items(hub)[0].attempts == 1  # nothing was tried
 
     seen: list[str | None] = []
 
-    def replay_bus(ctx: Any, item: quarantine.QuarantineItem) -> Done:
+    def replay_telemetry(ctx: Any, item: quarantine.QuarantineItem) -> Done:
         seen.append(item.payload)
         return Done("republished", "message sent again")
 
     try:
-        assert replayer("bus")(replay_bus) is replay_bus
+        assert replayer("telemetry")(replay_telemetry) is replay_telemetry
         with pytest.raises(ValueError, match="already has a replayer"):
-            replayer("bus")(lambda ctx, item: Done("x", "y"))
+            replayer("telemetry")(lambda ctx, item: Done("x", "y"))
         [result] = replay(hub, [qid], dry_run=False).results
     finally:
-        REPLAYERS.pop("bus", None)
+        REPLAYERS.pop("telemetry", None)
     assert (result.outcome, result.code, seen) == ("replayed", "republished", ['{"n": 1}'])
 
 

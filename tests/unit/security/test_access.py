@@ -4,6 +4,7 @@ it), the login rate limit, TOTP windows and reuse, sessions ending with their us
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,7 +91,7 @@ def test_token_names_and_roles_are_checked(store: Store) -> None:
 def test_roles_are_ordered_and_each_holds_the_permissions_below_it() -> None:
     assert access.ROLES == ("viewer", "operator", "integrator", "admin")
     held = [{p for p in access.PERMISSIONS if access.allowed(role, p)} for role in access.ROLES]
-    assert all(lower < higher for lower, higher in zip(held, held[1:], strict=False))
+    assert all(lower < higher for lower, higher in itertools.pairwise(held))
     assert held[-1] == set(access.PERMISSIONS)
     assert held[0] == {"parcels.read", "quarantine.list"}
     assert not access.allowed("root", "parcels.read")
@@ -149,10 +150,10 @@ def test_login_refuses_a_reused_code_and_a_disabled_user(store: Store, cipher: F
 
 
 def fail(store: Store, cipher: FieldCipher, *, name: str = "test-operator", client: str = "192.0.2.1",
-         at: datetime = T0, limit: RateLimit = RateLimit()) -> type[Exception]:
+         at: datetime = T0, limit: RateLimit | None = None) -> type[Exception]:
     with pytest.raises((LoginRefused, LoginThrottled)) as err:
         access.login(store, cipher, username=name, password="test-only-wrong", code="000000", client=client, now=at,
-                     limit=limit)
+                     limit=limit or RateLimit())
     return err.type
 
 

@@ -28,6 +28,7 @@ from lockerhub_edifact.controls import ControlNumbers
 from lockerhub_edifact.messages import iftsta, iftsta_codes, status_code
 from lockerhub_edifact.writer import Party, write_interchange
 
+
 def _sendable(update: StatusUpdate) -> bool:
     try:
         status_code(iftsta_codes(), update.event.status, update.event.reason)

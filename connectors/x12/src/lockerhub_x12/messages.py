@@ -33,11 +33,11 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from lockerhub_edi import EdiError, Segment
 
 from lockerhub.errors import ConfigError, Location, LockerhubError, MappingError
 from lockerhub.model.status import ParcelStatus
 from lockerhub.plugins.protocols import StatusUpdate
-from lockerhub_edi import EdiError, Segment
 from lockerhub_x12.envelope import X12Document
 from lockerhub_x12.writer import SegmentSpec, TransactionSet
 

@@ -28,6 +28,7 @@ from lockerhub_x12.controls import ControlNumbers
 from lockerhub_x12.messages import at7_code, build_214
 from lockerhub_x12.writer import FunctionalGroup, PartyId, WriteDelimiters, write_interchange
 
+
 def write_214_files(updates: Sequence[StatusUpdate], *, outbox: Path, interchange_id: str, partner_id: str,
                     delimiters: WriteDelimiters, version: str, scac: str = "") -> list[Path]:
     """Write the 214 interchange for ``updates`` (one partner's batch); return the files written."""

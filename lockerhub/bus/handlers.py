@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from lockerhub.errors import ConfigError, TransientError
 from lockerhub.model import ParcelEvent
 from lockerhub.plugins.protocols import StatusUpdate
-from lockerhub.runtime.events import record_events
+from lockerhub.runtime.events import QUEUED, record_events
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.quarantine import parcel_location
 from lockerhub.store import OutboxDoneRow, ParcelRow
@@ -56,13 +56,16 @@ def locate(hub: Hub, session: Session, payloads: Sequence[dict]) -> dict[tuple[s
     return found
 
 
-def apply_events(hub: Hub, session: Session, bodies: Sequence[dict]) -> None:
-    """Apply vendor events in one transaction (the caller's); raises on the first one that fails."""
+def apply_events(hub: Hub, session: Session, bodies: Sequence[dict]) -> list[int]:
+    """Apply vendor events in one transaction (the caller's); raises on the first one that fails. Returns the ids
+    of the status messages queued in the outbox (to publish once the transaction commits)."""
     payloads = [b["payload"] for b in bodies]
     rows = locate(hub, session, payloads)
     record_events(session, [(rows[p["vendor"], str(p["reservation_id"])], ParcelEvent.model_validate(p["event"]))
                             for p in payloads])
     mark_done(hub, session, bodies)
+    session.flush()
+    return [row.id for row in session.info.pop(QUEUED, [])]
 
 
 def mark_done(hub: Hub, session: Session, bodies: Sequence[dict]) -> None:

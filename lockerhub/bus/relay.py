@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Sequence
 
 from kombu import Connection, Producer
 from sqlalchemy import or_, select, update
@@ -78,13 +79,16 @@ class Confirms:
 
 
 def publish_pending(hub: Hub, topology: Topology, connection: Connection, *, batch: int = 500,
-                    confirms: Confirms | None = None) -> int:
+                    confirms: Confirms | None = None, ids: Sequence[int] | None = None) -> int:
     """Publish up to ``batch`` pending outbox rows (oldest first), mark them published once the broker has them
-    (``confirms``: AMQP publisher confirms for the batch); returns how many were published."""
+    (``confirms``: AMQP publisher confirms for the batch); returns how many were published. ``ids``: only those
+    rows (a consumer publishing the messages it just committed, ahead of the relay's next poll)."""
     channel = confirms.channel if confirms else connection.default_channel
     producer = Producer(channel, exchange=topology.exchange, serializer="json")
     wanted = or_(OutboxRow.kind == "vendor_event",
                  (OutboxRow.kind == "status") & OutboxRow.destination.in_(_status_partners(hub)))
+    if ids is not None:
+        wanted = wanted & OutboxRow.id.in_(list(ids))
     with hub.store.transaction() as s:
         rows = list(s.scalars(
             select(OutboxRow).where(OutboxRow.published_at.is_(None), wanted)

@@ -18,6 +18,9 @@ from lockerhub.model import Outcome, ParcelEvent, ParcelState, ParcelStatus, app
 from lockerhub.store import EventRow, OutboxRow, ParcelRow
 
 
+QUEUED = "lockerhub.outbox_queued"  # session.info key: the outbox rows this session added
+
+
 def state_of(row: ParcelRow) -> ParcelState:
     return ParcelState(ParcelStatus(row.status), ParcelStatus(row.interrupted) if row.interrupted else None)
 
@@ -105,11 +108,11 @@ def _change(session: Session, row: ParcelRow, state: ParcelState, event: ParcelE
     row.status = state.status.value
     row.interrupted = state.interrupted.value if state.interrupted else None
     row.reason = event.reason
-    session.add(OutboxRow(
-        destination=row.partner, kind="status",
-        payload={"shipment_reference": row.shipment_ref, "parcel_id": row.parcel_id,
-                 "event": event.model_dump(mode="json")},
-    ))
+    message = OutboxRow(destination=row.partner, kind="status",
+                        payload={"shipment_reference": row.shipment_ref, "parcel_id": row.parcel_id,
+                                 "event": event.model_dump(mode="json")})
+    session.add(message)
+    session.info.setdefault(QUEUED, []).append(message)  # for a publisher that sends them as soon as committed
 
 
 def _resequence(session: Session, row: ParcelRow, event: ParcelEvent) -> Outcome:

@@ -23,6 +23,7 @@ Pitfalls: SQLite cannot alter most things in place, so migrations there run in b
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import tempfile
 from collections.abc import Iterator
@@ -72,8 +73,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default: head); cheap when it is there already."""
     if revision == "head" and current(engine) == head():
         return
-    with _locked(engine) as conn:
-        _upgrade_locked(conn, revision)
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()) if level == logging.NOTSET
+                         else level)  # its per-revision INFO lines would mix with a command's output
+    try:
+        with _locked(engine) as conn:
+            _upgrade_locked(conn, revision)
+    finally:
+        alembic_log.setLevel(level)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

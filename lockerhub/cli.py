@@ -150,9 +150,10 @@ def worker(
     unknown = sorted(set(wanted) - {"events", "status"})
     if unknown:
         raise LockerhubError("--queues", expected="events and/or status", found=", ".join(unknown))
-    err_console.print(f"worker: consuming {', '.join(wanted)} on {topology.masked_url()}"
-                      f"{' with the outbox relay' if relay else ''}; stop with SIGTERM or Ctrl-C")
-    stats = Worker(hub, topology, queues=wanted, relay=relay, prefetch=prefetch, batch=batch).run()
+    ready = (f"worker: consuming {', '.join(wanted)} on {topology.masked_url()}"
+             f"{' with the outbox relay' if relay else ''}; stop with SIGTERM or Ctrl-C")
+    stats = Worker(hub, topology, queues=wanted, relay=relay, prefetch=prefetch, batch=batch,
+                   on_ready=lambda: err_console.print(ready)).run()
     err_console.print(f"worker stopped: {stats.applied} applied, {stats.published} published, {stats.retried} "
                       f"retries, {stats.dead_lettered} dead-lettered, {stats.quarantined} quarantined")
     hub.close()

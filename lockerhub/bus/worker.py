@@ -66,6 +66,7 @@ class Worker:
     backoff_base_s: float = 0.2
     backoff_cap_s: float = 5.0
     on_batch: Callable[[int], None] | None = None  # called with the number of messages acknowledged
+    on_ready: Callable[[], None] | None = None  # called once the signal handlers are in place
     stats: WorkerStats = field(default_factory=WorkerStats)
     _stop: threading.Event = field(default_factory=threading.Event)
     _buffer: list[tuple[str, dict, Message]] = field(default_factory=list)
@@ -88,6 +89,8 @@ class Worker:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
+        if self.on_ready:
+            self.on_ready()
         if self.relay and not self.topology.is_amqp:
             requeued = requeue_unfinished(self.hub)
             if requeued:

@@ -23,7 +23,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import pydantic
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -35,7 +34,7 @@ from lockerhub import __version__
 from lockerhub.errors import AuthError, LockerhubError, MappingError, ParseError, ReplayWindowError, ValidationError
 from lockerhub.ingress import ops
 from lockerhub.ingress.settings import IngressSettings
-from lockerhub.ingress.store import record_delivery
+from lockerhub.ingress.store import keep, parse_events, record_delivery
 from lockerhub.plugins.protocols import Capability
 from lockerhub.runtime.hub import Hub
 
@@ -125,12 +124,10 @@ def _accept(hub: Hub, vendor: str, connector: Any, headers: Mapping[str, str], b
     except (ParseError, ValidationError, MappingError) as exc:
         return refuse(422, "invalid_payload", _sentence(exc.message, exc))
     try:
-        events = connector.parse_webhook(headers, body)
-    except (ParseError, ValidationError, MappingError) as exc:
-        return refuse(422, "invalid_payload", _sentence(exc.message, exc))
-    except pydantic.ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "<root>" for e in exc.errors())
-        return refuse(422, "invalid_payload", f"the events do not fit the canonical parcel event: {fields}.")
+        events = parse_events(connector, headers, body)
+    except LockerhubError as exc:  # signed by the vendor, yet unreadable (e.g. a new event code): keep it
+        qid = keep(hub, vendor, delivery_id, body, exc)
+        return refuse(422, "invalid_payload", f"{_sentence(exc.message, exc)[:-1]}; kept as {qid} to replay.")
     if not record_delivery(hub.store, vendor, delivery_id, events, received_at=now):
         return JSONResponse({"status": "duplicate"}, status_code=200)
     return JSONResponse({"status": "accepted", "events": len(events)}, status_code=202)

@@ -6,18 +6,25 @@ Row shape (the bus worker reads it)::
               payload={"vendor", "reservation_id", "event" (ParcelEvent as JSON), "delivery_id", "received_at"})
 
 ``dedup_key`` is unique, so a delivery that comes again fails on its first row and nothing of it is written twice.
+A signed delivery that cannot be read is kept in the quarantine (stage ``webhook``) and can be replayed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+import pydantic
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lockerhub.errors import LockerhubError, ValidationError
 from lockerhub.plugins.protocols import VendorEvent
+from lockerhub.runtime import quarantine
+from lockerhub.runtime.hub import Hub
 from lockerhub.store import OutboxRow, Store
 
 DESTINATION = "events"
@@ -53,6 +60,25 @@ def record_delivery(store: Store, vendor: str, delivery_id: str, events: Sequenc
             raise
         return False
     return True
+
+
+def parse_events(connector: Any, headers: Mapping[str, str], body: bytes) -> list[VendorEvent]:
+    """The connector's reading of a delivery; every failure is a LockerhubError naming what did not fit."""
+    try:
+        return list(connector.parse_webhook(headers, body))
+    except pydantic.ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "<root>" for e in exc.errors())
+        raise ValidationError("the events do not fit the canonical parcel event", found=fields) from None
+
+
+def keep(hub: Hub, vendor: str, delivery_id: str, body: bytes, error: LockerhubError) -> str:
+    """Quarantine a signed delivery that could not be read (stage ``webhook``); returns the item id. Replaying it
+    reads it again with the connector as it is then (:mod:`lockerhub.ingress.replay`)."""
+    payload = json.dumps({"vendor": vendor, "delivery_id": delivery_id, "body": body.decode("utf-8", "replace")})
+    with hub.store.transaction() as s:
+        return quarantine.put(s, hub.cipher, source=f"webhook:{vendor}", partner=None,
+                              location=f"webhook {vendor} delivery {delivery_id}", stage="webhook", errors=[error],
+                              payload=payload).qid
 
 
 def last_webhook_at(session: Session, vendor: str) -> datetime | None:

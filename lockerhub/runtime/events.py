@@ -17,8 +17,8 @@ from lockerhub.errors import LockerhubError, TransitionError
 from lockerhub.model import Outcome, ParcelEvent, ParcelState, ParcelStatus, apply_event, lifecycle
 from lockerhub.store import EventRow, OutboxRow, ParcelRow
 
-
 QUEUED = "lockerhub.outbox_queued"  # session.info key: the outbox rows this session added
+RESEQUENCED = "resequenced"  # a held event a later fold applied; the fold's one status message covers it
 
 
 def state_of(row: ParcelRow) -> ParcelState:
@@ -117,8 +117,9 @@ def _change(session: Session, row: ParcelRow, state: ParcelState, event: ParcelE
 
 def _resequence(session: Session, row: ParcelRow, event: ParcelEvent) -> Outcome:
     """A late event, or a parcel with held events: record the event, fold every event of the parcel in time
-    order, and apply the result if it differs from the current state. Held events the fold could apply are
-    settled (applied or stale); the others stay held."""
+    order, and apply the result if it differs from the current state: one status message, for the event that
+    decided it (recorded ``applied``). Held events the fold could apply are settled (``resequenced``, or ``stale``);
+    the others stay held."""
     lifecycle().check_reason(event.status, event.reason)
     arrived = _add_event(session, row, event, Outcome.STALE)
     session.flush()
@@ -134,8 +135,8 @@ def _resequence(session: Session, row: ParcelRow, event: ParcelEvent) -> Outcome
             continue
         if outcome is Outcome.APPLIED:
             state, deciding = folded, past
-        if past.outcome == Outcome.HELD.value:
-            past.outcome = outcome.value if outcome is not Outcome.DUPLICATE else Outcome.STALE.value
+        if past.outcome == Outcome.HELD.value:  # settled: its move is part of the one message below
+            past.outcome = RESEQUENCED if outcome is Outcome.APPLIED else Outcome.STALE.value
     if state == state_of(row) or deciding is None:
         return Outcome(arrived.outcome)
     arrived.outcome = Outcome.APPLIED.value

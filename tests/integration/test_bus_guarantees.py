@@ -91,9 +91,14 @@ class Workers:
         self.procs.append(proc)
         return proc
 
+    def ready(self, proc: subprocess.Popen[bytes]) -> bool:
+        """The worker has its SIGTERM handler in place (it says so once it has)."""
+        return "worker: consuming" in (self.logs / f"worker-{self.procs.index(proc)}.log").read_text()
+
     def stop_all(self) -> list[int]:
-        """SIGTERM to the workers still running; their exit codes."""
+        """SIGTERM to the workers still running, once they are up; their exit codes."""
         running = [proc for proc in self.procs if proc.poll() is None]
+        wait_until(lambda: all(self.ready(p) for p in running), timeout=120, what="the workers to start")
         for proc in running:
             proc.send_signal(signal.SIGTERM)
         return [proc.wait(timeout=60) for proc in running]

@@ -145,22 +145,25 @@ def test_a_body_over_the_limit_is_413_by_content_length_or_by_counting(client: T
     assert rows(hub) == []
 
 
-@pytest.mark.parametrize(("body", "detail"), [
+@pytest.mark.parametrize(("body", "detail", "kept"), [
     (b'{"delivery_id": "d-0001", "events": [', 'simlocker webhook: body: expected a JSON object {"delivery_id": '
-     '"...", "events": [...]}, found invalid JSON (Expecting value at line 1 column 38).'),
-    (b'{"delivery_id": "d-0001"}', "simlocker webhook: events: expected a list of events, found nothing."),
+     '"...", "events": [...]}, found invalid JSON (Expecting value at line 1 column 38).', False),
+    (b'{"delivery_id": "d-0001"}', "simlocker webhook: events: expected a list of events, found nothing.", True),
     (delivery({**DEPOSITED, "occurred_at": "2026-01-05T08:20:00"}),
-     "simlocker webhook: events[0].occurred_at: expected an ISO 8601 time with a UTC offset, found another string."),
+     "simlocker webhook: events[0].occurred_at: expected an ISO 8601 time with a UTC offset, found another string.",
+     True),
     (delivery({**DEPOSITED, "code": "TELEPORTED"}),
      "simlocker webhook: events[0].code: expected a simlocker event code listed in statuses.yaml, found "
-     "'TELEPORTED'."),
+     "'TELEPORTED'.", True),
     (b'{"delivery_id": 7, "events": []}', "simlocker webhook: delivery_id: expected a string of 1-64 letters, "
-     "digits, '.', '_', ':' or '-', found a number."),
+     "digits, '.', '_', ':' or '-', found a number.", False),
 ])
 def test_a_signed_body_that_is_not_a_delivery_is_422_saying_what_was_expected(
-    client: TestClient, hub: Hub, body: bytes, detail: str
+    client: TestClient, hub: Hub, body: bytes, detail: str, kept: bool
 ) -> None:
-    assert refused(post(client, body, signed(body)), 422, "invalid_payload") == detail
+    """Once the delivery id is known (the signature checked), the unreadable delivery is kept for a replay."""
+    expected = detail[:-1] + "; kept as q-000001 to replay." if kept else detail
+    assert refused(post(client, body, signed(body)), 422, "invalid_payload") == expected
     assert rows(hub) == []
 
 
@@ -190,3 +193,30 @@ def test_health_other_routes_and_internal_errors_answer_json_without_a_trace(
     response = post(client, body, signed(body))
     assert refused(response, 500, "internal") == "the webhook could not be recorded; it is safe to send it again."
     assert "disk on fire" not in response.text
+
+
+def test_a_signed_delivery_with_an_unknown_code_is_kept_and_replays_once_the_code_is_known(
+        client: TestClient, hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lockerhub_simlocker.connector as simlocker
+
+    from lockerhub.model.crosswalk import load_crosswalk
+    from lockerhub.runtime import quarantine
+    from lockerhub.runtime.replay import replay
+
+    teleported = {**DEPOSITED, "event_id": "ev-000011", "code": "PARCEL_TELEPORTED"}
+    body = delivery(teleported, delivery_id="d-0042")
+    detail = refused(post(client, body, signed(body, "d-0042")), 422, "invalid_payload")
+    (item,) = quarantine.list_items(hub.store)
+    assert f"kept as {item.qid} to replay" in detail and "events[0].code" in detail
+    assert (item.stage, item.location) == ("webhook", "webhook simlocker delivery d-0042")
+    assert rows(hub) == []
+
+    assert replay(hub, [item.qid], dry_run=False, actor="test").results[0].outcome == "failed"  # still unknown
+    known = tmp_path / "statuses.yaml"  # the vendor documented the new code: the crosswalk learns it
+    shipped = Path(simlocker.__file__).with_name("statuses.yaml").read_text()
+    known.write_text(shipped + "  PARCEL_TELEPORTED: IN_TRANSIT\n")
+    monkeypatch.setattr(simlocker, "crosswalk", lambda: load_crosswalk(known))
+    [result] = replay(hub, [item.qid], dry_run=False, actor="test").results
+    assert (result.outcome, result.code) == ("replayed", "accepted")
+    assert [r.payload["event"]["status"] for r in rows(hub)] == ["IN_TRANSIT"]
+    assert post(client, body, signed(body, "d-0042")).json() == {"status": "duplicate"}  # the vendor's retry

@@ -221,7 +221,7 @@ def _latencies(hub, sent: dict[str, float]) -> tuple[list[float], float]:  # typ
     return ms, last
 
 
-def run_stack(stack: str, n: int, rate: float, *, threads: int) -> Outcome:
+def run_stack(stack: str, n: int, rate: float, *, threads: int, workers: int = 1) -> Outcome:
     from lockerhub.demo import lay_out_pilot
     from lockerhub.runtime.hub import Hub
 
@@ -249,11 +249,13 @@ def run_stack(stack: str, n: int, rate: float, *, threads: int) -> Outcome:
             with (logs / "serve.log").open("wb") as log:
                 procs.append(subprocess.Popen([sys.executable, "-m", "lockerhub", "serve", str(config), "--port",
                                                str(port)], env=child_env, stdout=log, stderr=subprocess.STDOUT))
-            with (logs / "worker.log").open("wb") as log:
-                profile = os.environ.get("LOCKERHUB_BENCH_PROFILE")  # a file: the worker runs under cProfile
-                wrap = ["-m", "cProfile", "-o", profile] if profile else []
-                procs.append(subprocess.Popen([sys.executable, *wrap, "-m", "lockerhub", "worker", str(config)],
-                                              env=child_env, stdout=log, stderr=subprocess.STDOUT))
+            for index in range(workers):  # the first one runs the outbox relay
+                with (logs / f"worker-{index}.log").open("wb") as log:
+                    profile = os.environ.get("LOCKERHUB_BENCH_PROFILE")  # a file: the worker runs under cProfile
+                    wrap = ["-m", "cProfile", "-o", profile] if profile and not index else []
+                    procs.append(subprocess.Popen([sys.executable, *wrap, "-m", "lockerhub", "worker", str(config),
+                                                   *(["--no-relay"] if index else [])],
+                                                  env=child_env, stdout=log, stderr=subprocess.STDOUT))
             _await_http(f"http://127.0.0.1:{port}/healthz", procs[0])
             time.sleep(1.0)  # the worker connects and declares its queues
             expected_before = 2000 if n else 0
@@ -300,6 +302,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="offered events/s on the production stack")
     parser.add_argument("--embedded-rate", type=float, default=200.0, help="offered events/s on the embedded stack")
     parser.add_argument("--threads", type=int, default=8, help="sender threads (concurrent webhook deliveries)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (competing consumers)")
     args = parser.parse_args()
     seconds = 5 if args.quick else 20
     outcomes = []
@@ -311,7 +314,7 @@ def main() -> None:
         rate = args.rate if stack == "production" else args.embedded_rate
         n = int(rate * seconds) // PER_DELIVERY * PER_DELIVERY
         console.print(f"{stack}: {n:,} events at {rate:,.0f} events/s offered ...")
-        outcomes.append(run_stack(stack, n, rate, threads=args.threads))
+        outcomes.append(run_stack(stack, n, rate, threads=args.threads, workers=args.workers))
     table = Table(title="webhook -> state -> outbound TMS status message")
     for column in ("stack", "events", "offered/s", "achieved/s", "p50 ms", "p99 ms", "max ms", "baseline/s", "ratio"):
         table.add_column(column, justify="left" if column == "stack" else "right")

@@ -31,7 +31,7 @@ class Topology:
     def queue(self, key: str) -> Queue:
         return Queue(f"{self.prefix}.{key}", self.exchange, routing_key=key, durable=True)
 
-    @property
+    @cached_property
     def queues(self) -> list[Queue]:
         return [self.queue(key) for key in sorted(set(ROUTES.values()))]
 

@@ -44,12 +44,19 @@ main()
 
 
 def test_demo_at_debug_leaks_no_personal_data_or_secret(tmp_path: Path) -> None:
+    scan_demo_logs(tmp_path, database_url=None)
+
+
+def scan_demo_logs(tmp_path: Path, *, database_url: str | None) -> None:
+    """Run the demo at DEBUG on this store (SQLite when None) and scan all it printed and logged."""
     runner = tmp_path / "chatty_http.py"
     runner.write_text(WIRE_LOGGER, "utf-8")
     log_file = tmp_path / "data" / "logs" / "lockerhub.log"
     env = {**os.environ, "LOCKERHUB_DATA_DIR": str(tmp_path / "data"), "LOCKERHUB_LOG_LEVEL": "DEBUG",
            "LOCKERHUB_LOG_FILE": str(log_file)}
     env.pop("LOCKERHUB_DATABASE_URL", None)
+    if database_url:
+        env["LOCKERHUB_DATABASE_URL"] = database_url
     proc = subprocess.run([sys.executable, str(runner), "demo", "--seed", str(SEED), "--parcels", "30", "--lockers",
                            "10"], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]

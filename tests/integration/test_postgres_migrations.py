@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from lockerhub.store import Base, Store, make_engine, migrate
 from lockerhub.store.migrate import MigrationError
+from tests.unit.store.test_migrations import baseline_metadata
 
 pytestmark = pytest.mark.integration
 
@@ -22,17 +23,6 @@ def engine(pg_url: str) -> Iterator[Engine]:
     engine = make_engine(pg_url)
     yield engine
     engine.dispose()
-
-
-def baseline_metadata(engine: Engine) -> sa.MetaData:
-    """The tables of 0001_baseline (what the models declared before migrations existed), reflected from
-    ``engine`` after an upgrade to the baseline; ``engine`` is left empty again."""
-    migrate.upgrade(engine, migrate.BASELINE)
-    md = sa.MetaData()
-    md.reflect(engine)
-    md.remove(md.tables["alembic_version"])
-    migrate.downgrade(engine, "base")
-    return md
 
 
 def test_upgrade_on_an_empty_database_builds_exactly_the_models(engine: Engine) -> None:

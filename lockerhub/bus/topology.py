@@ -49,6 +49,17 @@ class Topology:
         connection.transport.polling_interval = 0.01  # the embedded transport polls its table
         return connection
 
+    def open(self) -> Connection:
+        """A connection that is up, with the exchange and queues declared (a broker that is away raises)."""
+        connection = self.connect()
+        try:
+            connection.ensure_connection(max_retries=3)
+            self.declare(connection)
+        except BaseException:
+            connection.release()
+            raise
+        return connection
+
     def masked_url(self) -> str:
         return Connection(self.url).as_uri(include_password=False)
 

@@ -21,7 +21,6 @@ import heapq
 import itertools
 import json
 import logging
-import random
 import signal
 import socket
 import threading
@@ -38,6 +37,7 @@ from lockerhub.bus.topology import ROUTES, Topology
 from lockerhub.errors import LockerhubError, TransientError
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.hub import Hub
+from lockerhub.runtime.retry import RetryPolicy
 
 logger = logging.getLogger("lockerhub.bus.worker")
 
@@ -63,8 +63,7 @@ class Worker:
     max_wait_s: float = 0.02
     relay_poll_s: float = 0.01
     max_attempts: int = 5
-    backoff_base_s: float = 0.2
-    backoff_cap_s: float = 5.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # its back-off (base, cap, jitter) paces retries
     on_batch: Callable[[int], None] | None = None  # called with the number of messages acknowledged
     on_ready: Callable[[], None] | None = None  # called once the signal handlers are in place
     stats: WorkerStats = field(default_factory=WorkerStats)
@@ -72,9 +71,7 @@ class Worker:
     _buffer: list[tuple[str, dict, Message]] = field(default_factory=list)
     _buffered_at: float = 0.0
     _delayed: list[tuple[float, int, str, dict, Message, int]] = field(default_factory=list)
-    _attempts: dict[str, int] = field(default_factory=dict)
     _seq: itertools.count = field(default_factory=itertools.count)
-    _rng: random.Random = field(default_factory=random.Random)
     _publisher: tuple[Connection, Confirms | None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -108,16 +105,14 @@ class Worker:
         return self.stats
 
     def _pause(self, attempt: int) -> None:
-        self._stop.wait(min(self.backoff_cap_s, self.backoff_base_s * 2 ** min(attempt, 10)))
+        self._stop.wait(min(self.retry.cap_s, self.retry.base_s * 2 ** min(attempt, 10)))
 
     # -- relay -------------------------------------------------------------------------------------------------
     def _relay_loop(self) -> None:
         failures = 0
         while not self.stopping:
             try:
-                with self.topology.connect() as conn:
-                    conn.ensure_connection(max_retries=3)
-                    self.topology.declare(conn)
+                with self.topology.open() as conn:
                     confirms = Confirms(conn) if self.topology.is_amqp else None
                     failures = 0
                     while not self.stopping:
@@ -136,9 +131,7 @@ class Worker:
         failures = 0
         while not self.stopping:
             try:
-                with self.topology.connect() as conn:
-                    conn.ensure_connection(max_retries=3)
-                    self.topology.declare(conn)
+                with self.topology.open() as conn:
                     channel = conn.channel()
                     channel.basic_qos(0, self.prefetch, False)
                     self._publisher = (conn, Confirms(conn) if self.topology.is_amqp else None)
@@ -158,7 +151,6 @@ class Worker:
                 self._publisher = None
                 self._buffer.clear()
                 self._delayed.clear()
-                self._attempts.clear()
                 if self.stopping:
                     break
                 failures += 1
@@ -230,9 +222,7 @@ class Worker:
             elif attempt + 1 >= self.max_attempts:
                 self._dead_letter(queue, body, exc, attempts=attempt + 1)
             else:  # transient (database busy, reservation not known yet) or unexpected: retried with back-off
-                delay = self._rng.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2 ** attempt))
-                if isinstance(exc, TransientError) and exc.retry_after:
-                    delay = max(delay, exc.retry_after)
+                delay = self.retry.delay(attempt, exc.retry_after if isinstance(exc, TransientError) else None)
                 heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), queue, body, message,
                                                attempt + 1))
                 self.stats.retried += 1

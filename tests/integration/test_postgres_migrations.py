@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
-from lockerhub.store import Base, Store, make_engine, migrate
+from lockerhub.store import Base, make_engine, migrate
 from lockerhub.store.migrate import MigrationError
-from tests.unit.store.test_migrations import baseline_metadata
+from tests.unit.store.test_migrations import baseline_metadata, migrate_together
 
 pytestmark = pytest.mark.integration
 
@@ -81,26 +80,7 @@ def test_a_model_change_without_a_migration_is_detected(engine: Engine) -> None:
 
 def test_processes_starting_together_on_a_new_database_all_succeed(pg_url: str) -> None:
     """Workers and the ingress start at once: the advisory lock lets one migrate and the others wait and see head."""
-    starters = 4
-    barrier = threading.Barrier(starters)
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        store = Store(pg_url)  # an engine of its own, as a separate process has
-        try:
-            barrier.wait()
-            store.migrate()
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            store.dispose()
-
-    threads = [threading.Thread(target=start) for _ in range(starters)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert migrate_together(pg_url) == []
     engine = make_engine(pg_url)
     try:
         assert migrate.current(engine) == migrate.head()

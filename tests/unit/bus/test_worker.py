@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from lockerhub.bus.relay import requeue_unfinished
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.hub import Hub
+from lockerhub.runtime.retry import RetryPolicy
 from lockerhub.store import EventRow, OutboxDoneRow, OutboxRow
 from tests.busfixtures import T0, enqueue, final_states, seed_booked
 from tests.unit.bus.conftest import RunWorker, wait_for
@@ -61,7 +62,7 @@ def test_unknown_reservation_is_retried_then_dead_lettered(hub: Hub, run_worker:
     seeded = seed_booked(hub, 1)
     stray = dict(seeded.events[0], reservation_id="r-unknown", delivery_id="d-stray")
     enqueue(hub, [stray])
-    worker, _ = run_worker(max_attempts=3, backoff_base_s=0.01, backoff_cap_s=0.02)
+    worker, _ = run_worker(max_attempts=3, retry=RetryPolicy(base_s=0.01, cap_s=0.02))
     wait_for(lambda: worker.stats.dead_lettered == 1, what="the dead letter")
     assert worker.stats.retried == 2
     (item,) = quarantine.list_items(hub.store)
@@ -81,7 +82,7 @@ def test_a_forbidden_change_is_quarantined_at_once(hub: Hub, run_worker: RunWork
                  "event": {"status": "CANCELLED", "source": hub.vendor_id(), "event_id": "x1",
                            "occurred_at": (T0 + timedelta(hours=10)).isoformat()}}
     enqueue(hub, [collected, cancelled])
-    worker, _ = run_worker(max_attempts=5, backoff_base_s=0.01)
+    worker, _ = run_worker(max_attempts=5, retry=RetryPolicy(base_s=0.01))
     wait_for(lambda: worker.stats.quarantined == 1, what="the quarantined event")
     assert worker.stats.retried == 0 and final_states(hub) == {rid: "COLLECTED"}
     (item,) = quarantine.list_items(hub.store)
@@ -125,7 +126,7 @@ def test_a_dead_letter_replays_once_its_cause_is_fixed(hub: Hub, run_worker: Run
              "event": {"status": "DEPOSITED", "source": hub.vendor_id(), "event_id": "late-1",
                        "occurred_at": (T0 + timedelta(hours=1)).isoformat()}}
     enqueue(hub, [event])
-    worker, _ = run_worker(max_attempts=2, backoff_base_s=0.01, backoff_cap_s=0.02)
+    worker, _ = run_worker(max_attempts=2, retry=RetryPolicy(base_s=0.01, cap_s=0.02))
     wait_for(lambda: worker.stats.dead_lettered == 1, what="the dead letter")
     with hub.store.transaction() as s:  # the booking that event was about is recorded after all
         from lockerhub.store import ParcelRow

@@ -137,26 +137,32 @@ def test_a_type_change_is_detected(engine: Engine) -> None:
     assert migrate.describe(diff) == "modify_type outbox.kind: database has VARCHAR(length=32), code has String(length=64)"
 
 
-def test_two_processes_starting_together_both_succeed(engine: Engine) -> None:
-    barrier = threading.Barrier(4)
+def migrate_together(url: str, starters: int = 4) -> list[BaseException]:
+    """``starters`` stores, each with an engine of its own (as separate processes have), migrating ``url`` at the
+    same moment; the errors they raised."""
+    barrier = threading.Barrier(starters)
     errors: list[BaseException] = []
 
     def start() -> None:
-        store = Store(str(engine.url))
+        store = Store(url)
         try:
             barrier.wait()
             store.migrate()
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted by the caller
             errors.append(exc)
         finally:
             store.dispose()
 
-    threads = [threading.Thread(target=start) for _ in range(4)]
+    threads = [threading.Thread(target=start) for _ in range(starters)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_two_processes_starting_together_both_succeed(engine: Engine) -> None:
+    assert migrate_together(str(engine.url)) == []
     assert migrate.current(engine) == migrate.head() and migrate.check(engine) == []
 
 

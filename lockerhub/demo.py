@@ -5,11 +5,16 @@
    ``examples/pilot/drops`` (an X12 204 file and an EDIFACT IFTMIN file, each with one broken transaction).
 2. Starts the simulated locker network as a real HTTP server on 127.0.0.1 with a one-off API key (passed to
    the connector through ``LOCKERHUB_SIMLOCKER_*`` environment variables, never written to a file).
-3. Ingests the drops, books every parcel over HTTP, lets couriers deposit them, lets most recipients collect
+3. Starts a legacy TMS that speaks SOAP (``lockerhub_soap.tmssim``: its own WSDL, WS-Security) and the hub's ingress
+   (``lockerhub serve``'s app) on 127.0.0.1; the TMS pushes shipments to the hub's inbound SOAP service with zeep
+   (one for a locker the network does not have is refused with a SOAP fault); the hub posts their statuses back
+   with PostParcelStatus calls, and the TMS refuses those of one shipment (a SOAP fault, kept in the quarantine
+   with its detail).
+4. Ingests the drops, books every parcel over HTTP, lets couriers deposit them, lets most recipients collect
    with their access codes, lets the simulated clock run past the pickup window, syncs statuses by polling, and
    sends status files to the partners' outboxes (CSV, X12 214, EDIFACT IFTSTA); the EDI partners also get an
    acknowledgement per file (999 + 990, CONTRL + APERAK) that accepts the good transactions and rejects the others.
-4. Prints a summary table and where the outputs are.
+5. Prints a summary table and where the outputs are.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,6 +50,8 @@ from lockerhub.simulator.tms_drops import pilot_drops
 from lockerhub.store import EventRow, ParcelRow, QuarantineRow
 
 PARTNER = "acme-tms"
+SOAP_PARTNER = "acme-soap"
+SOAP_SHIPMENTS = 6  # pushed over SOAP: #2 is for a locker not in the network; the TMS refuses the status of #4
 NETWORK_REGIONS = ["WAW", "KRK", "GDN", "POZ"]
 ROUTED_REGIONS = {"WAW", "KRK", "GDN"}  # as in examples/pilot/lockerhub.yaml; POZ has lockers but is not rolled out
 PICKUP_SHARE = 0.8
@@ -94,6 +102,8 @@ class DemoSummary:
     quarantined: int = 0
     status_messages: int = 0
     status_files: int = 0
+    soap_status_calls: int = 0  # PostParcelStatus calls the TMS accepted
+    soap_status_refused: int = 0  # status messages the TMS answered with a SOAP fault (quarantined)
     acknowledgements: int = 0
     rejected_reasons: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
@@ -108,10 +118,10 @@ class DemoSummary:
         table.add_column("note")
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.rejected_reasons.items()))
         for stage, count, note in (
-            ("received", self.received, "CSV rows and EDI transactions read from the TMS drops"),
+            ("received", self.received, "CSV rows and EDI transactions from the drops, SOAP pushes"),
             ("accepted", self.accepted, "new parcels"),
             ("duplicates", self.duplicates, "already known (re-sent file), booked once"),
-            ("refused", self.refused, "EDI shipments refused at ingest, told in the acknowledgement"),
+            ("refused", self.refused, "refused at once: told in the EDI acknowledgement or a SOAP fault"),
             ("booked", self.booked, "reserved and booked at a locker over HTTP"),
             ("rejected", self.rejected, reasons),
             ("deposited", self.deposited, "placed in a compartment by a courier"),
@@ -121,8 +131,9 @@ class DemoSummary:
         ):
             table.add_row(stage, str(count), note)
         console.print(table)
-        console.print(f"{self.status_messages} status messages sent in {self.status_files} status file(s); "
-                      f"{self.acknowledgements} EDI acknowledgement file(s)")
+        console.print(f"{self.status_messages} status messages sent: {self.status_files} status file(s) and "
+                      f"{self.soap_status_calls} SOAP call(s), {self.soap_status_refused} refused by the TMS "
+                      f"(quarantined); {self.acknowledgements} EDI acknowledgement file(s)")
         for what, where in self.outputs.items():
             console.print(f"  {what:<12} {where}", markup=False, highlight=False, soft_wrap=True)
 
@@ -194,11 +205,16 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
     drops = pilot_drops(parcels, routed * 12 + [lk for lk in network if lk.region not in ROUTED_REGIONS],
                         seed=seed)
     world = World(network, seed=seed)
-    api_key = f"demo-{random.Random(seed).getrandbits(64):016x}"
-    masking.register_secret(api_key)  # never in log output, whatever a library logs at DEBUG
+    rng = random.Random(seed)
+    api_key = f"demo-{rng.getrandbits(64):016x}"
+    tms_password, push_password = (f"demo-{rng.getrandbits(64):016x}" for _ in range(2))
+    for secret in (api_key, tms_password, push_password):
+        masking.register_secret(secret)  # never in log output, whatever a library logs at DEBUG
     summary = DemoSummary()
-    with SimulatorServer(world, api_key=api_key) as server, _env(
-        LOCKERHUB_SIMLOCKER_API_KEY=api_key, LOCKERHUB_SIMLOCKER_BASE_URL=server.url
+    tms = _soap_tms(routed, seed, tms_password)
+    with SimulatorServer(world, api_key=api_key) as server, tms, _env(
+        LOCKERHUB_SIMLOCKER_API_KEY=api_key, LOCKERHUB_SIMLOCKER_BASE_URL=server.url,
+        LOCKERHUB_SOAP_WSDL_URL=tms.wsdl_url, ACME_SOAP_PASSWORD=tms_password, ACME_SOAP_PUSH_PASSWORD=push_password,
     ):
         hub = Hub.open(config_path, settings=Settings(data_dir=workdir), clock=lambda: world.now)
         sim = _Sim(server.url, api_key)
@@ -220,10 +236,14 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
                     summary.refused += report.refused
                     summary.acknowledgements += len(report.acknowledgements)
                     progress.advance(task)
+                _soap_pushes(hub, tms, push_password, progress, summary)
                 task = progress.add_task("book lockers over HTTP", total=summary.accepted)
                 book_pending(hub, progress=lambda: progress.advance(task))
                 _couriers_and_recipients(hub, sim, progress, seed)
-                summary.status_messages = relay_outbox(hub).published
+                relayed = relay_outbox(hub)
+                summary.status_messages = relayed.published
+                summary.soap_status_refused = len(relayed.refused)
+                summary.soap_status_calls = len(tms.state.statuses)
         finally:
             hub.close()
     _summarise(hub, summary)
@@ -236,6 +256,46 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
         "quarantine": f"LOCKERHUB_DATA_DIR={_shown(workdir)} uv run lockerhub quarantine list",
     }
     return summary
+
+
+def _soap_tms(lockers: list[Any], seed: int, password: str) -> Any:
+    """The SOAP TMS (not started): its shipments for pilot lockers, one for a locker outside the network."""
+    from lockerhub_soap.tmssim import Package, TmsShipment, TmsSimulator, TmsState
+
+    rng = random.Random(seed + 2)
+    shipments = []
+    for n in range(1, SOAP_SHIPMENTS + 1):
+        locker = "WAW-XX-999" if n == 2 else rng.choice(lockers).locker_id
+        packages = tuple(Package(f"ACME-SOAP-{n:03d}-{p}", Decimal("1.2"), Decimal(30), Decimal(20), Decimal(8))
+                         for p in range(1, 1 + rng.choice((1, 1, 2))))
+        shipments.append(TmsShipment(reference=f"ACME-SOAP-{n:03d}", name=f"Test Recipient S{n:03d}",
+                                     phone=f"+4810000{n:04d}", city="Warszawa", zip="00-950", locker_id=locker,
+                                     packages=packages))
+    state = TmsState(shipments=shipments, username="lockerhub", password=password, reject={"ACME-SOAP-004"})
+    return TmsSimulator(state)
+
+
+def _soap_pushes(hub: Hub, tms: Any, password: str, progress: Progress, summary: DemoSummary) -> None:
+    """The SOAP TMS pushes its shipments to the hub's ingress (a real HTTP server for the run) with zeep."""
+    import zeep.exceptions
+    from lockerhub_soap.tmssim import TmsPusher
+
+    from lockerhub.ingress.app import create_app
+    from lockerhub.simulator.server import AppServer
+
+    shipments = tms.state.shipments
+    task = progress.add_task("SOAP TMS pushes", total=len(shipments))
+    with AppServer(lambda: create_app(hub)) as ingress:
+        pusher = TmsPusher(f"{ingress.url}/tms/{SOAP_PARTNER}", username="acme", password=password, digest=True)
+        for shipment in shipments:
+            summary.received += 1
+            try:
+                answer = pusher.create(shipment)
+            except zeep.exceptions.Fault:  # refused: the fault says why; the request is in the quarantine
+                summary.refused += 1
+            else:
+                summary.accepted += len(answer.shipment.parcel)
+            progress.advance(task)
 
 
 def _shown(path: Path) -> str:

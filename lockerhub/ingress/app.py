@@ -1,4 +1,9 @@
-"""The ingress app: ``POST /webhooks/{vendor}`` and ``GET /healthz``.
+"""The ingress app: ``POST /webhooks/{vendor}``, ``GET|POST /tms/{partner}`` and ``GET /healthz``.
+
+``/tms/{partner}`` is where a TMS pushes work when its connector has the PUSH capability (the ``soap`` connector:
+``GET /tms/{partner}?wsdl`` serves the service description, ``POST`` takes SOAP requests). The connector answers
+in its own protocol (SOAP faults, not the JSON errors below); an unknown partner or one whose connector does not
+take pushes is a 404 ``unknown_partner`` / ``push_not_supported``, a body over the limit a 413.
 
 What each outcome answers (bodies are JSON; errors are ``{"error": code, "detail": one sentence}`` that never
 echo a secret, a header value or the body, and no answer carries a stack trace):
@@ -25,7 +30,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -35,7 +40,8 @@ from lockerhub.errors import AuthError, LockerhubError, MappingError, ParseError
 from lockerhub.ingress import ops
 from lockerhub.ingress.settings import IngressSettings
 from lockerhub.ingress.store import keep, parse_events, record_delivery
-from lockerhub.plugins.protocols import Capability
+from lockerhub.plugins.protocols import Capability, PushRequest
+from lockerhub.runtime.desk import Desk
 from lockerhub.runtime.hub import Hub
 
 logger = logging.getLogger("lockerhub.ingress")
@@ -80,7 +86,37 @@ def create_app(hub: Hub, *, settings: IngressSettings | None = None) -> FastAPI:
             logger.exception("webhook from vendor %s could not be recorded", vendor)
             return refuse(500, "internal", "the webhook could not be recorded; it is safe to send it again.")
 
+    @app.api_route("/tms/{partner}", methods=["GET", "POST"])
+    async def tms_push(partner: str, request: Request) -> Response:
+        connector = _push_connector(hub, partner)
+        if isinstance(connector, JSONResponse):
+            return connector
+        body = b"" if request.method == "GET" else await _read_bounded(request, settings.max_body_bytes)
+        if isinstance(body, JSONResponse):
+            return body
+        push = PushRequest(partner=partner, url=str(request.url.replace(query="")), headers=request.headers,
+                           body=body, query=dict(request.query_params))
+        try:
+            if request.method == "GET":
+                reply = connector.describe_push(push)
+            else:
+                reply = await run_in_threadpool(connector.handle_push, push,
+                                                Desk(hub, partner, source=f"push:{partner}"))
+        except Exception:  # noqa: BLE001 - the connector answers bad input itself; this is the hub failing
+            logger.exception("push from partner %s could not be handled", partner)
+            return refuse(500, "internal", "the request could not be handled; it is safe to send it again.")
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
     return app
+
+
+def _push_connector(hub: Hub, partner: str) -> Any:
+    if partner not in hub.config.hub.partners:
+        return refuse(404, "unknown_partner", "no trading partner with this name is configured in the hub.")
+    connector = hub.partner(partner)
+    if Capability.PUSH not in type(connector).capabilities:
+        return refuse(404, "push_not_supported", "this partner's connector does not take pushed requests.")
+    return connector
 
 
 def _webhook_connector(hub: Hub, vendor: str) -> Any:

@@ -241,6 +241,22 @@ class CompiledMapping:
         first = next(op.paths(), None)
         return self.format.locate(item, first) if first is not None else None
 
+    def locate_target(self, item: Any, target: str, op: Op) -> Location | None:
+        """Where the value of ``target`` came from: a field of a list group (``parcels[1].weight_g``) is located in
+        its own loop item (paths inside a group are relative to it)."""
+        groups, rest = self.groups, target
+        while groups:
+            group = next((g for g in groups if rest.startswith(f"{g.name}[")), None)
+            if group is None:
+                break
+            index, _, rest = rest[len(group.name) + 1:].partition("].")
+            try:
+                item = group.items(item)[int(index)]
+            except (IndexError, ValueError):
+                break
+            groups = group.groups
+        return self.locate(item, op)
+
     def label(self, target: str, op: Op | None) -> str:
         """``column weight_kg -> parcels[0].weight_g``: the source (in the format's words) and the target."""
         first = next(op.paths(), None) if op is not None else None
@@ -267,7 +283,7 @@ class CompiledMapping:
             path = _dotted(err["loc"])
             op = result.filled.get(path) or next(
                 (o for p, o in result.filled.items() if p.startswith(path + ".") or p.startswith(path + "[")), None)
-            location = self.locate(result.item, op) if op is not None else None
+            location = self.locate_target(result.item, path, op) if op is not None else None
             label = self.label(path, op)
             cause = _lockerhub_cause(err)
             pii = _generic(path) in self.pii

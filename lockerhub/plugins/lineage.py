@@ -19,8 +19,8 @@ class MappedLineage(Mapping[str, Location]):
         self._result = result
 
     def __getitem__(self, key: str) -> Location:
-        op = self._result.filled[key]
-        location = self._result.mapping.locate(self._result.item, op)
+        result = self._result
+        location = result.mapping.locate_target(result.item, key, result.filled[key])
         if location is None:
             raise KeyError(key)
         return location

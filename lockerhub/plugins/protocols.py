@@ -55,6 +55,8 @@ class Capability(StrEnum):
     ACCESS_CODES = "access_codes"
     TELEMETRY = "telemetry"
     LIST_RESERVATIONS = "list_reservations"
+    FETCH = "fetch"  # pulls new shipments from the TMS (a SOAP call) instead of reading dropped files
+    PUSH = "push"  # the TMS pushes shipments to the hub (an inbound SOAP endpoint in the ingress app)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,68 @@ class ReservationPage:
     as_of: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ParcelView:
+    """A parcel as the hub holds it now, for answers to a TMS (no PII)."""
+
+    parcel_id: str
+    status: str
+    updated_at: datetime
+    reason: str | None = None
+    locker_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What became of a shipment a TMS pushed: ``accepted`` (new, or ``already`` received in the same delivery
+    before), else refused with ``reasons`` (business) or ``errors`` (mapping), kept as ``quarantine_id``."""
+
+    reference: str | None
+    accepted: bool
+    already: bool = False
+    parcels: tuple[ParcelView, ...] = ()
+    reasons: tuple[str, ...] = ()
+    errors: tuple[LockerhubError, ...] = ()
+    quarantine_id: str | None = None
+
+
+class ShipmentDesk(Protocol):
+    """What the hub offers a connector that receives pushed work (capability PUSH), for one partner."""
+
+    def submit(self, record: SourceRecord, *, delivery: str, stage: str) -> Submission:
+        """Admit the record's shipment as ingest does (mapping errors and business refusals are quarantined at
+        ``stage`` with ``record.raw``). ``delivery`` identifies the request: the same delivery sent again is
+        ``already`` received, never a duplicate refusal."""
+        ...
+
+    def cancel(self, reference: str) -> tuple[ParcelView, ...]:
+        """Cancel every parcel of the shipment (vendor reservations released); a
+        :class:`~lockerhub.errors.BusinessRejection` ``unknown_shipment`` or ``not_cancellable`` changes nothing."""
+        ...
+
+    def status(self, reference: str, parcel_id: str | None = None) -> tuple[ParcelView, ...]:
+        """The shipment's parcels (or one of them); ``unknown_shipment`` when there are none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PushRequest:
+    """One HTTP request to ``/tms/{partner}/{channel}`` of the ingress app. ``url`` is the endpoint's public URL."""
+
+    partner: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PushReply:
+    status: int
+    body: bytes
+    content_type: str
+
+
 class Connector(Protocol):
     id: ClassVar[str]
     kind: ClassVar[ConnectorKind]
@@ -216,6 +280,25 @@ class WebhookReceiving(Protocol):
         ...
 
 
+class Fetching(Protocol):
+    fetches: bool  # whether fetching is configured (a connector may also only be pushed to)
+
+    def fetch(self, *, partner: str) -> Iterator[SourceRecord]:
+        """The shipments the TMS has for the hub now (a call to its service), one record each; records read
+        before may come again (the hub's idempotency keys make them duplicates)."""
+        ...
+
+
+class Pushing(Protocol):
+    def describe_push(self, request: PushRequest) -> PushReply:
+        """The service description (a GET: the WSDL with ``request.url`` as the endpoint address)."""
+        ...
+
+    def handle_push(self, request: PushRequest, desk: ShipmentDesk) -> PushReply:
+        """Authenticate, read and answer one pushed request; never raises for bad input (it answers a fault)."""
+        ...
+
+
 class TelemetryReporting(Protocol):
     def telemetry(self, since: datetime | None = None) -> Iterator[TelemetryReading]:
         """Readings observed at or after ``since`` (all the vendor keeps when None), oldest first; the same
@@ -244,9 +327,11 @@ CAPABILITY_MEMBERS: dict[Capability, tuple[str, ...]] = {
     Capability.WRITE_ACK: ("write_ack",),
     Capability.TELEMETRY: ("telemetry",),
     Capability.LIST_RESERVATIONS: ("list_reservations",),
+    Capability.FETCH: ("fetch",),
+    Capability.PUSH: ("describe_push", "handle_push"),
 }
 # Where each member's reference signature lives, for the registry's signature check.
 PROTOCOLS: tuple[type, ...] = (
     Connector, TmsSource, TmsSink, LockerVendor, Prechecking, InboxWatching, Acknowledging, WebhookReceiving,
-    TelemetryReporting, ReservationListing,
+    TelemetryReporting, ReservationListing, Fetching, Pushing,
 )

@@ -38,12 +38,14 @@ class IngestReport:
     quarantined: int = 0
     refused: int = 0  # records quarantined by a business check (also counted in ``quarantined``)
     acknowledgements: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # quarantine ids of what could not be taken
     archived_to: str | None = None
     error: str | None = None
 
 
 def _create_parcels(hub: Hub, record: SourceRecord, shipment: Shipment, source_id: str, report: IngestReport,
                     origin: str) -> None:
+    """Create the shipment's parcels in CREATED, one transaction each; a known domain key is a duplicate."""
     recipient = shipment.recipient.model_dump_json()
     for parcel in shipment.parcels:
         key = idempotency_key(shipment.partner, shipment.reference, parcel.parcel_id)
@@ -70,44 +72,53 @@ def _create_parcels(hub: Hub, record: SourceRecord, shipment: Shipment, source_i
             report.duplicates += 1
 
 
+def keep_record(hub: Hub, partner: str, source: str, record: SourceRecord, stage: str,
+                errors: list[LockerhubError]) -> str:
+    """Quarantine one record (its raw text) at ``stage``; returns the quarantine id."""
+    with hub.store.transaction() as s:
+        return quarantine.put(s, hub.cipher, source=source, partner=partner, location=str(record.location),
+                              stage=stage, errors=errors, payload=record.raw).qid
+
+
+def take_record(hub: Hub, partner: str, record: SourceRecord, *, source: str, origin: str, admit: bool,
+                report: IngestReport, stages: tuple[str, str] = ("map", "admit")) -> RecordOutcome:
+    """One record of a delivery: quarantined (mapping errors; business refusals when ``admit``) or its parcels
+    created idempotently. ``origin`` names the delivery and record (the same origin again is not a duplicate
+    shipment); ``stages`` are the quarantine stages of the two kinds of refusal."""
+    report.records += 1
+    if record.errors or record.shipment is None:
+        report.kept.append(keep_record(hub, partner, source, record, stages[0], list(record.errors)))
+        report.quarantined += 1
+        return RecordOutcome(record.ack_key, False, errors=record.errors)
+    shipment = record.shipment
+    refused = admission.check(hub, partner, record, shipment, origin) if admit else []
+    if refused:
+        report.kept.append(keep_record(hub, partner, source, record, stages[1], list(refused)))
+        report.quarantined += 1
+        report.refused += 1
+        return RecordOutcome(record.ack_key, False, shipment.reference, tuple(refused),
+                             tuple(dict.fromkeys(r.reason for r in refused)))
+    _create_parcels(hub, record, shipment, hub.config.hub.partners[partner].connector, report, origin)
+    return RecordOutcome(record.ack_key, True, shipment.reference)
+
+
 def ingest_file(hub: Hub, partner: str, path: Path) -> IngestReport:
     """Ingest one file for ``partner`` and archive it to done/ (or failed/ when unreadable)."""
     source = hub.partner(partner)
-    source_id = hub.config.hub.partners[partner].connector
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     report = IngestReport(file=str(path))
     acknowledges = Capability.WRITE_ACK in type(source).capabilities
     outcomes: list[RecordOutcome] = []
-
-    def keep(record: SourceRecord, stage: str, errors: list[LockerhubError]) -> None:
-        with hub.store.transaction() as s:
-            quarantine.put(s, hub.cipher, source=str(path), partner=partner, location=str(record.location),
-                           stage=stage, errors=errors, payload=record.raw)
-        report.quarantined += 1
-
     try:
         for n, record in enumerate(source.read(path, partner=partner)):
-            report.records += 1
-            if record.errors or record.shipment is None:
-                keep(record, "map", list(record.errors))
-                outcomes.append(RecordOutcome(record.ack_key, False, errors=record.errors))
-                continue
-            shipment, origin = record.shipment, f"{sha}#{n}"
-            refused = admission.check(hub, partner, record, shipment, origin) if acknowledges else []
-            if refused:
-                keep(record, "admit", list(refused))
-                report.refused += 1
-                outcomes.append(RecordOutcome(record.ack_key, False, shipment.reference, tuple(refused),
-                                              tuple(dict.fromkeys(r.reason for r in refused))))
-                continue
-            _create_parcels(hub, record, shipment, source_id, report, origin)
-            outcomes.append(RecordOutcome(record.ack_key, True, shipment.reference))
+            outcomes.append(take_record(hub, partner, record, source=str(path), origin=f"{sha}#{n}",
+                                        admit=acknowledges, report=report))
     except (ParseError, LockerhubError) as exc:  # the file as a whole could not be read
         with hub.store.transaction() as s:
-            quarantine.put(s, hub.cipher, source=str(path), partner=partner,
-                           location=str(exc.location or path), stage="read", errors=[exc],
-                           payload=data.decode("utf-8", errors="replace"))
+            report.kept.append(quarantine.put(
+                s, hub.cipher, source=str(path), partner=partner, location=str(exc.location or path),
+                stage="read", errors=[exc], payload=data.decode("utf-8", errors="replace")).qid)
         report.quarantined += 1
         report.error = exc.render()
     if acknowledges and report.error is None:
@@ -120,13 +131,35 @@ def ingest_file(hub: Hub, partner: str, path: Path) -> IngestReport:
                                   quarantined=report.quarantined))
         else:
             seen.times_seen += 1
-    report.archived_to = str(source.archive(path, failed=report.error is not None))
+    if Capability.WATCH_INBOX in type(source).capabilities:  # a file given by hand to a push/fetch partner stays
+        report.archived_to = str(source.archive(path, failed=report.error is not None))
+    return report
+
+
+def fetch_partner(hub: Hub, partner: str) -> IngestReport:
+    """Ask a fetching partner's TMS for its new shipments and take them in as records of a file are. A shipment
+    fetched again is a duplicate (same domain key); a failed call is reported and tried again on the next run
+    (nothing was received, so nothing is lost)."""
+    source = hub.partner(partner)
+    report = IngestReport(file=f"fetch:{partner}")
+    try:
+        for record in source.fetch(partner=partner):
+            origin = "fetch:" + hashlib.sha256(record.raw.encode("utf-8")).hexdigest()
+            take_record(hub, partner, record, source=report.file, origin=origin, admit=False, report=report)
+    except LockerhubError as exc:
+        report.error = exc.render()
     return report
 
 
 def ingest_inbox(hub: Hub, partner: str) -> list[IngestReport]:
-    """Ingest every pending file of a partner's inbox, oldest name first."""
-    return [ingest_file(hub, partner, p) for p in hub.partner(partner).pending()]
+    """Fetch a fetching partner's new shipments, then ingest every pending file of its inbox, oldest name first."""
+    source = hub.partner(partner)
+    capabilities = type(source).capabilities
+    fetches = Capability.FETCH in capabilities and getattr(source, "fetches", True)
+    reports = [fetch_partner(hub, partner)] if fetches else []
+    if Capability.WATCH_INBOX in capabilities:
+        reports += [ingest_file(hub, partner, p) for p in source.pending()]
+    return reports
 
 
 def partner_for(hub: Hub, path: Path) -> str:

@@ -373,7 +373,7 @@ def _parcel_rows(ctx: ReplayContext, keys: Sequence[str]) -> list[ParcelRow]:
         return list(s.scalars(select(ParcelRow).where(ParcelRow.key.in_(keys)).order_by(ParcelRow.id)))
 
 
-def _take_in(ctx: ReplayContext, item: QuarantineItem, records: Sequence[tuple[SourceRecord, str]], *,
+def take_in(ctx: ReplayContext, item: QuarantineItem, records: Sequence[tuple[SourceRecord, str]], *,
              admitted: bool = False) -> Done:
     """Records (with their origins) through admission, parcel creation and booking, as ingest and the next run
     would; a record that still fails fails the item. A booking the vendor cannot make now is left to the next run."""
@@ -462,7 +462,7 @@ def replay_read(ctx: ReplayContext, item: QuarantineItem) -> Done:
             kept.append(quarantine.put(s, ctx.hub.cipher, source=item.source, partner=partner,
                                        location=str(record.location), stage="admit" if record.shipment else "map",
                                        errors=problems, payload=record.raw).qid)
-    done = _take_in(ctx, item, taken, admitted=True) if taken else Done("empty", "no record could be taken in")
+    done = take_in(ctx, item, taken, admitted=True) if taken else Done("empty", "no record could be taken in")
     more = f"; {len(kept)} record(s) quarantined as {', '.join(kept)}" if kept else ""
     return Done(done.code, f"{len(records)} record(s): {done.detail}{more}")
 
@@ -478,7 +478,7 @@ def _record_replayer(ctx: ReplayContext, item: QuarantineItem) -> Done:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         matches = [(r, f"{sha}#{n}") for n, r in enumerate(records) if r.raw == item.payload]
         if matches:
-            return _take_in(ctx, item, matches)
+            return take_in(ctx, item, matches)
     if problems:
         raise ErrorGroup(problems)
     raise LockerhubError(f"{item.location}: the record's file is no longer in the inbox or its done/ and failed/ "

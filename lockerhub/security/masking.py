@@ -11,7 +11,8 @@ What is redacted (replaced by ``***``):
   (``600-000-001``);
 - values after a sensitive key: ``access_code=...``, ``"api_key": "..."``, ``token: ...``, ``password=...``,
   ``Authorization: Bearer ...``, ``X-API-Key: ...``, and after a personal-data field of the canonical model
-  (``"name": "..."``, ``phone=...``, ``recipient_email: ...``, ``"street": "..."``);
+  (``"name": "..."``, ``phone=...``, ``recipient_email: ...``, ``"street": "..."``), and the text of XML elements
+  with those names (``<ns0:name>...</ns0:name>``, ``<wsse:Password Type="...">...``);
 - passwords in URLs (``postgresql://user:***@host/db``).
 
 How it is applied: :func:`install` (the CLI calls it at start) wraps the logging record factory, so every record
@@ -59,6 +60,8 @@ _KEYS = (r"access[_-]?code|pin|otp|api[_-]?key|x-api-key|apikey|token|access[_-]
 # key, separator (with optional quotes), then the value: quoted, or up to a delimiter
 _KEY_VALUE = re.compile(
     rf"""(?ix)(?P<key>["']?\b(?:{_KEYS})\b["']?\s*[:=]\s*)(?P<q>["'])?(?P<value>(?(q)[^"'\n]*|[^\s,;&}}\])]+))""")
+# the text of an XML element with such a local name (SOAP bodies: <ns0:name>, <tms:Name>, <wsse:Password Type=..>)
+_XML_ELEMENT = re.compile(rf"(?i)(?P<open><(?:[\w.-]+:)?(?:{_KEYS})(?:\s[^<>]*)?>)(?P<value>[^<]+)")
 _BEARER = re.compile(r"(?i)\b(authorization\s*[:=]\s*[\"']?)?(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}")
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)(?P<pw>[^\s@/]+)(?=@)", re.IGNORECASE)
 _PATTERNS = re.compile(f"{_EMAIL}|{_PHONE_INTL}|{_PHONE_GROUPED}")
@@ -99,6 +102,7 @@ class Masker:
         text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
         text = _BEARER.sub(lambda m: (m[1] or "") + m[2] + " " + MASK, text)
         text = _KEY_VALUE.sub(lambda m: m["key"] + (m["q"] or "") + (MASK if m["value"] else ""), text)
+        text = _XML_ELEMENT.sub(lambda m: m["open"] + MASK, text)
         return _PATTERNS.sub(MASK, text)
 
 

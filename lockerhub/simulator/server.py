@@ -13,8 +13,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
 
@@ -26,21 +27,22 @@ class SimulatorStartError(RuntimeError):
     """The simulator's HTTP server did not come up."""
 
 
-class SimulatorServer:
-    """A running simulator API; use as a context manager, or call :meth:`start` and :meth:`stop`."""
+class AppServer:
+    """An ASGI app served over real HTTP in a daemon thread; a context manager, or :meth:`start` and :meth:`stop`.
+    ``app`` is built when the server starts (a factory, so a restarted server gets a fresh one)."""
+
+    name = "server"
 
     def __init__(
         self,
-        world: World,
+        app: Callable[[], Any] | None = None,
         *,
-        api_key: str,
         host: str = "127.0.0.1",
         port: int = 0,
         startup_timeout: float = 10.0,
         shutdown_timeout: float = 5.0,
     ) -> None:
-        self.world = world
-        self.api_key = api_key
+        self._app_factory = app
         self.host = host
         self.port = port
         self.startup_timeout = startup_timeout
@@ -52,13 +54,13 @@ class SimulatorServer:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
         if self._server is None:
-            raise RuntimeError("the simulator is not running; call start() or use it as a context manager")
+            raise RuntimeError(f"the {self.name} is not running; call start() or use it as a context manager")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
     def start(self) -> Self:
         if self._server is not None:
-            raise RuntimeError("the simulator is already running")
+            raise RuntimeError(f"the {self.name} is already running")
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only for TCP-protocol
         # sockets, and without it every keep-alive request waits ~40 ms for a delayed ACK.
@@ -72,7 +74,7 @@ class SimulatorServer:
             raise SimulatorStartError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from exc
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.world, self.api_key),
+            self.create_app(),
             host=self.host,
             port=self.port,
             log_level="warning",
@@ -82,7 +84,7 @@ class SimulatorServer:
             timeout_graceful_shutdown=int(self.shutdown_timeout),
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"simulator:{self.port}",
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"{self.name}:{self.port}",
                                   daemon=True)
         self._server, self._thread = server, thread
         thread.start()
@@ -99,11 +101,11 @@ class SimulatorServer:
         deadline = time.monotonic() + self.startup_timeout
         while not self._server.started:
             if not self._thread.is_alive():
-                raise SimulatorStartError(f"the simulator on {self.host}:{self.port} exited during startup "
+                raise SimulatorStartError(f"the {self.name} on {self.host}:{self.port} exited during startup "
                                           "(see the uvicorn log above)")
             if time.monotonic() > deadline:
                 raise SimulatorStartError(
-                    f"the simulator on {self.host}:{self.port} did not start within {self.startup_timeout:g} s")
+                    f"the {self.name} on {self.host}:{self.port} did not start within {self.startup_timeout:g} s")
             time.sleep(0.005)
         # started means the listener is registered with the event loop; prove it with one connection.
         with socket.create_connection((self.host, self.port), timeout=max(0.1, deadline - time.monotonic())):
@@ -114,7 +116,7 @@ class SimulatorServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
-        server.config.app.state.webhooks.close()  # the webhook delivery thread, if a subscription started it
+        self.before_stop(server.config.app)
         server.should_exit = True
         thread.join(self.shutdown_timeout)
         if thread.is_alive():
@@ -122,8 +124,16 @@ class SimulatorServer:
             thread.join(self.shutdown_timeout)
         self._server = self._thread = None
         if thread.is_alive():
-            raise RuntimeError(f"the simulator on {self.host}:{self.port} did not stop "
+            raise RuntimeError(f"the {self.name} on {self.host}:{self.port} did not stop "
                                f"within {2 * self.shutdown_timeout:g} s")
+
+    def create_app(self) -> Any:
+        if self._app_factory is None:
+            raise NotImplementedError("pass app= or override create_app")
+        return self._app_factory()
+
+    def before_stop(self, app: Any) -> None:
+        """Hook: release what the app runs beside its requests (threads) before the server stops."""
 
     def __enter__(self) -> Self:
         return self.start()
@@ -132,3 +142,20 @@ class SimulatorServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class SimulatorServer(AppServer):
+    """The simulated locker network's API (:mod:`lockerhub.simulator.app`) over real HTTP."""
+
+    name = "simulator"
+
+    def __init__(self, world: World, *, api_key: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.world = world
+        self.api_key = api_key
+
+    def create_app(self) -> Any:
+        return create_app(self.world, self.api_key)
+
+    def before_stop(self, app: Any) -> None:
+        app.state.webhooks.close()  # the webhook delivery thread, if a subscription started it

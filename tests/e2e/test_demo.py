@@ -16,6 +16,9 @@ PARCELS, LOCKERS, SEED = 60, 16, 11
 # examples/pilot/drops: a 204 file (two good tenders with 1 + 2 parcels, one with a wrong SE01) and an IFTMIN file
 # (one good message with 2 parcels, one with a wrong UNT01, one for a locker the network does not have)
 EDI_RECORDS, EDI_PARCELS, EDI_BROKEN, EDI_REFUSED = 6, 5, 2, 1
+# the SOAP TMS pushes 6 shipments; one is for a locker outside the network (a SOAP fault), and the TMS answers the
+# status calls of another with a SOAP fault (each quarantined)
+SOAP_SHIPMENTS, SOAP_REFUSED = 6, 1
 
 
 def run_demo(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,12 +43,18 @@ def test_summary_counts_add_up(demo_run: tuple[dict, Path]) -> None:
     summary, _ = demo_run
     first_file = PARCELS * 3 // 5
     broken = 2 + 2  # two damaged rows in each of the two distinct drops
-    assert summary["received"] == PARCELS + first_file + EDI_RECORDS  # the first CSV drop is re-sent once
-    assert summary["accepted"] == PARCELS - broken + EDI_PARCELS
+    # the first CSV drop is re-sent once
+    assert summary["received"] == PARCELS + first_file + EDI_RECORDS + SOAP_SHIPMENTS
+    soap_parcels = summary["accepted"] - (PARCELS - broken + EDI_PARCELS)
+    assert SOAP_SHIPMENTS - SOAP_REFUSED <= soap_parcels <= 2 * (SOAP_SHIPMENTS - SOAP_REFUSED)
     assert summary["duplicates"] == first_file - 2  # every valid row of the re-sent file, and nothing else
-    assert summary["refused"] == EDI_REFUSED
+    assert summary["refused"] == EDI_REFUSED + SOAP_REFUSED
+    # every SOAP parcel's booked, deposited and collected/expired statuses were called in, or refused by the TMS
+    assert summary["soap_status_calls"] + summary["soap_status_refused"] == 3 * soap_parcels
+    assert summary["soap_status_calls"] > summary["soap_status_refused"] > 0
     # the re-sent broken rows are the same items, not new ones
-    assert summary["quarantined"] == broken + EDI_BROKEN + EDI_REFUSED
+    assert summary["quarantined"] == (broken + EDI_BROKEN + EDI_REFUSED + SOAP_REFUSED
+                                      + summary["soap_status_refused"])
     assert summary["acknowledgements"] == 2  # one per EDI file
     assert summary["booked"] + summary["rejected"] == summary["accepted"]
     assert summary["booked"] > summary["rejected"] > 0
@@ -63,10 +72,11 @@ def test_status_files_report_every_change(demo_run: tuple[dict, Path]) -> None:
     by_status: dict[str, int] = {}
     for r in rows:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
-    # every EDI parcel is booked, deposited, then collected or expired; BOOKED is not sent in a 214 or IFTSTA
-    assert by_status["BOOKED"] == summary["booked"] - EDI_PARCELS
-    assert by_status["DEPOSITED"] == summary["deposited"] - EDI_PARCELS
-    assert by_status["COLLECTED"] + by_status["PICKUP_EXPIRED"] == summary["deposited"] - EDI_PARCELS
+    # every EDI and SOAP parcel is booked, deposited, then collected or expired (the others are in the CSV files)
+    others = EDI_PARCELS + (summary["soap_status_calls"] + summary["soap_status_refused"]) // 3
+    assert by_status["BOOKED"] == summary["booked"] - others
+    assert by_status["DEPOSITED"] == summary["deposited"] - others
+    assert by_status["COLLECTED"] + by_status["PICKUP_EXPIRED"] == summary["deposited"] - others
     assert by_status["REJECTED"] == summary["rejected"]
     (x12,) = (outbox / "acme-x12").glob("214_*.edi")
     (edifact,) = (outbox / "acme-edifact").glob("iftsta_*.edi")
@@ -74,7 +84,8 @@ def test_status_files_report_every_change(demo_run: tuple[dict, Path]) -> None:
     sts = [line for line in edifact.read_text("latin-1").splitlines() if line.startswith("STS+")]
     # 214: deposited + collected/expired per parcel; IFTSTA also reports BOOKED (9011 code 6)
     assert (len(at7), len(sts)) == (2 * 3, 3 * 2)
-    assert len(rows) + 3 * EDI_PARCELS == summary["status_messages"]  # booked, deposited, collected/expired
+    # booked, deposited, collected/expired of each EDI parcel; every SOAP status call
+    assert len(rows) + 3 * EDI_PARCELS + summary["soap_status_calls"] == summary["status_messages"]
     assert [int(r["sequence"]) for r in rows] == sorted(int(r["sequence"]) for r in rows)
     assert len({(r["parcel_id"], r["status"]) for r in rows}) == len(rows)  # nothing reported twice
 
@@ -127,8 +138,12 @@ def test_table_output_and_quarantine_listing(tmp_path: Path) -> None:
     listing = subprocess.run([sys.executable, "-m", "lockerhub.cli", "quarantine", "list", "--json"],
                              capture_output=True, text=True, env=env, check=True)
     items = json.loads(listing.stdout)
-    assert len(items) == 4 + EDI_BROKEN + EDI_REFUSED
+    soap = [i for i in items if i["partner"] == "acme-soap"]
+    assert len(items) - len(soap) == 4 + EDI_BROKEN + EDI_REFUSED
+    assert {i["stage"] for i in soap} == {"soap", "bus"}
     joined = " ".join(e for i in items for e in i["errors"])
+    assert "unknown locker: expected a locker id of the network, found 'WAW-XX-999'" in joined
+    assert "ErrorCode=UNKNOWN_SHIPMENT; ErrorText=shipment ACME-SOAP-004 is not known to this TMS" in joined
     assert "column weight_kg -> parcels[0].weight_g: expected a number, found 'twelve'" in joined
     assert "check digit" in joined
     assert "Test Recipient" not in listing.stdout  # payloads are not listed

@@ -30,8 +30,8 @@ original = requests.Session.request
 def request(self, method, url, **kwargs):
     response = original(self, method, url, **kwargs)
     headers = {**self.headers, **(kwargs.get("headers") or {})}
-    log.debug("%s %s headers=%s json=%s -> %s %s", method, url, headers, kwargs.get("json"), response.status_code,
-              response.text)
+    log.debug("%s %s headers=%s json=%s data=%s -> %s %s", method, url, headers, kwargs.get("json"),
+              kwargs.get("data"), response.status_code, response.text)
     return response
 
 
@@ -65,10 +65,14 @@ def scan_demo_logs(tmp_path: Path, *, database_url: str | None) -> None:
     wire = [line for line in logs.splitlines() if " DEBUG wire: " in line]
     assert len(wire) > 50 and " DEBUG urllib3.connectionpool: " in logs  # really at DEBUG, libraries included
     assert any("/confirm" in line and f'"access_code":"{MASK}"' in line for line in wire)  # masked, not absent
-    assert all(f"'X-API-Key': '{MASK}'" in line for line in wire)
+    vendor = [line for line in wire if "/transport" not in line and "/tms/" not in line]  # not the SOAP TMS
+    assert len(vendor) > 50 and all(f"'X-API-Key': '{MASK}'" in line for line in vendor)
+    soap = [line for line in wire if "/transport" in line]
+    assert any("PostParcelStatus" in line and "<wsse:Password Type=" in line for line in soap)  # sent, and masked
 
-    api_key = f"demo-{random.Random(SEED).getrandbits(64):016x}"  # as lockerhub.demo derives it
+    rng = random.Random(SEED)  # as lockerhub.demo derives them
+    api_key, tms_password, push_password = (f"demo-{rng.getrandbits(64):016x}" for _ in range(3))
     everything = proc.stdout + proc.stderr + logs
-    for needle in (*SEEDED_PII, api_key):
+    for needle in (*SEEDED_PII, api_key, tms_password, push_password, "Test Recipient S00"):
         assert needle not in everything, needle
     assert not re.search(r'access_code"?\s*[:=]\s*"?\d', everything)

@@ -672,6 +672,42 @@ def _elements(segment: dict[str, Any]) -> str:
     return " | ".join(":".join(e) if isinstance(e, list) else e for e in segment["elements"])
 
 
+# --------------------------------------------------------------------------- soap
+
+soap_app = typer.Typer(no_args_is_help=True, help="SOAP web services of TMSs: what a WSDL offers.")
+app.add_typer(soap_app, name="soap")
+
+
+@soap_app.command("inspect")
+def soap_inspect(
+    wsdl: Annotated[str, typer.Argument(help="A WSDL file (its imports are read beside it), or an http(s) URL.")],
+    allow_network: Annotated[bool, typer.Option(
+        "--allow-network", help="Allow fetching the WSDL or its imports over http(s) (default: local files only).",
+    )] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a WSDL's services, ports and operations: style/use, input and output fields, faults, and whether
+    lockerhub can call each operation (rpc/encoded cannot be called). Nothing is fetched over the network unless
+    --allow-network is given; DTDs and entities are refused.
+
+    Example: [bold]lockerhub soap inspect tms/ShippingAPI_V2_0_9.wsdl --json[/bold]
+    """
+    try:
+        from lockerhub_soap.inspect import inspect_wsdl, render
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("lockerhub_soap", "zeep", "lxml"):
+            raise
+        raise LockerhubError("the SOAP connector is not installed", expected="the lockerhub_soap package",
+                             found=f"no module named {exc.name!r}",
+                             hint="install the lockerhub-soap connector (pip install lockerhub-soap, "
+                                  "or the lockerhub[connectors] extra)") from None
+    report = inspect_wsdl(wsdl, allow_network=allow_network)
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        render(report, console)
+
+
 # --------------------------------------------------------------------------- health
 
 

@@ -106,13 +106,17 @@ def _plain(value: Any) -> Any:
 
 # -- tms_inbound_sync -------------------------------------------------------------------------------------------
 def pending_drops() -> dict[str, int]:
-    """Files waiting in each partner's inbox (partners without an inbox are left out)."""
+    """Work waiting per partner: files in its inbox, plus one call for a partner whose TMS is asked for new
+    shipments (FETCH); partners with neither are left out."""
     with open_hub() as hub:
         out: dict[str, int] = {}
         for name in hub.config.hub.partners:
             source = hub.partner(name)
-            if Capability.WATCH_INBOX in type(source).capabilities:
+            capabilities = type(source).capabilities
+            if Capability.WATCH_INBOX in capabilities:
                 out[name] = len(source.pending())
+            if Capability.FETCH in capabilities and getattr(source, "fetches", True):
+                out[name] = out.get(name, 0) + 1
         return out
 
 

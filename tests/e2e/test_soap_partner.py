@@ -302,3 +302,27 @@ def test_captured_envelope_ingests_through_the_cli_path(stack: Stack, tmp_path: 
     report = ingest_file(stack.hub, PARTNER, path)
     assert (report.records, report.accepted, report.archived_to) == (1, 1, None)
     assert path.exists()
+
+
+def test_bus_worker_posts_status_and_dead_letters_a_tms_fault(stack: Stack) -> None:
+    from lockerhub.bus import Topology, Worker
+    from tests.unit.bus.conftest import wait_for
+
+    pusher = stack.pusher()
+    pusher.create(shipment("SOAP-B1", stack.lockers[0]))
+    pusher.create(shipment("SOAP-B2", stack.lockers[1]))
+    book_pending(stack.hub)
+    stack.tms.state.reject = {"SOAP-B1"}
+    worker = Worker(stack.hub, Topology(stack.hub.settings.resolved_broker_url()))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: any(i.stage == "bus" for i in list_items(stack.hub.store))
+                 and any(m["ShipmentNo"] == "SOAP-B2" for m in stack.tms.state.statuses.values()),
+                 what="the worker to post one status and dead-letter the other")
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    (item,) = [i for i in list_items(stack.hub.store) if i.stage == "bus"]
+    assert item.partner == PARTNER and "ErrorCode=UNKNOWN_SHIPMENT" in item.errors[0]
+    assert worker.stats.dead_lettered == 1

@@ -92,7 +92,7 @@ def _sub(parent: etree._Element, name: str, value: object | None) -> None:
 def _envelope(payload: etree._Element, soap: str) -> bytes:
     env = etree.Element(f"{{{soap}}}Envelope", nsmap={"soap": soap, "tms": TNS})
     etree.SubElement(env, f"{{{soap}}}Body").append(payload)
-    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def _fault(soap: str, sender: bool, text: str, code: str) -> bytes:

@@ -406,7 +406,8 @@ def take_in(ctx: ReplayContext, item: QuarantineItem, records: Sequence[tuple[So
 
 def _admit(ctx: ReplayContext, partner: str, record: SourceRecord, origin: str) -> list[LockerhubError]:
     source = ctx.hub.partner(partner)
-    if Capability.WRITE_ACK not in type(source).capabilities or record.shipment is None:
+    told = {Capability.WRITE_ACK, Capability.PUSH}  # partners told of a refusal at once: refused again the same way
+    if not told & type(source).capabilities or record.shipment is None:
         return []
     return list(admission.check(ctx.hub, partner, record, record.shipment, origin))
 

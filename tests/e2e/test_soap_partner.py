@@ -326,3 +326,34 @@ def test_bus_worker_posts_status_and_dead_letters_a_tms_fault(stack: Stack) -> N
     (item,) = [i for i in list_items(stack.hub.store) if i.stage == "bus"]
     assert item.partner == PARTNER and "ErrorCode=UNKNOWN_SHIPMENT" in item.errors[0]
     assert worker.stats.dead_lettered == 1
+
+
+def test_refused_push_replays_after_the_mapping_is_fixed(stack: Stack, pilot: Path) -> None:
+    pusher = stack.pusher()
+    coded = shipment("SOAP-M", stack.lockers[0])
+    message = pusher.shipment(coded)
+    message["parcels"]["parcel"][0]["temperature"] = "A"  # the TMS's own code, which the mapping does not know
+    with pytest.raises(zeep.exceptions.Fault) as refused:
+        pusher.client.service.createShipment(shipment=message)
+    assert fault_code(refused.value) == "MAPPING"
+    qid = refused.value.detail.findtext(f".//{{{TNS}}}quarantineId")
+    again = replay(stack.hub, [qid], dry_run=False)
+    assert [r.outcome for r in again.results] == ["failed"] and "SOAP-M-P1" not in stack.parcels()
+    fixed = pilot.parent / "inbound_fixed.yaml"
+    bundled = (ROOT / "connectors/soap/src/lockerhub_soap/inbound_shipment.yaml").read_text("utf-8")
+    fixed.write_text(bundled.replace("version: 1", "version: 2").replace(
+        "temperature: {op: text, of: temperature, case: lower, default: ambient}",
+        "temperature: {op: lookup, of: temperature, table: {A: ambient, C: chilled}, default: ambient}"), "utf-8")
+    config = yaml.safe_load(pilot.read_text("utf-8"))
+    config["partners"][PARTNER]["config"]["inbound_mapping"] = str(fixed)
+    pilot.write_text(yaml.safe_dump(config), "utf-8")
+    hub = Hub.open(pilot)
+    try:
+        done = replay(hub, [qid], dry_run=False)
+        assert [r.outcome for r in done.results] == ["replayed"], done
+        with hub.store.transaction() as s:
+            row = s.scalar(select(ParcelRow).where(ParcelRow.parcel_id == "SOAP-M-P1"))
+            assert row is not None and row.parcel["temperature"] == "ambient"
+    finally:
+        hub.close()
+    assert stack.parcels() == {"SOAP-M-P1": "BOOKED"}  # taken in and booked, once

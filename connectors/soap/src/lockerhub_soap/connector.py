@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lxml import etree
 
@@ -49,10 +49,12 @@ from lockerhub.plugins.protocols import (
 )
 from lockerhub.plugins.registry import package_version
 from lockerhub_soap import inbound, safexml
-from lockerhub_soap.client import TmsClient
 from lockerhub_soap.config import ENV_PREFIX, SoapConfig
 from lockerhub_soap.safexml import local
 from lockerhub_soap.xmlformat import records
+
+if TYPE_CHECKING:
+    from lockerhub_soap.client import TmsClient
 
 
 def load_status_mapping(path: Path) -> CompiledMapping:
@@ -96,6 +98,8 @@ class SoapConnector:
 
     @cached_property
     def client(self) -> TmsClient:
+        from lockerhub_soap.client import TmsClient  # zeep loads only when the TMS is called (about a second)
+
         return TmsClient(self.config)
 
     @cached_property

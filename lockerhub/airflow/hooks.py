@@ -106,8 +106,19 @@ class TmsPartnerHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {"hidden_fields": ["schema", "port", "host", "login", "password"], "relabeling": {}}
+        return {"hidden_fields": ["schema", "port", "host"],
+                "relabeling": {"login": "SOAP username (WS-Security)", "password": "SOAP password"}}
 
     def config_overrides(self) -> dict[str, Any]:
+        """Connector config values held by the connection: its extra, and for a SOAP partner ``username`` and
+        ``password`` from login and password ({} when the connection is not defined)."""
         conn = optional_connection(self.partner_conn_id)
-        return {} if conn is None else _extra(conn)
+        if conn is None:
+            return {}
+        values = _extra(conn)
+        if conn.login:
+            values["username"] = conn.login
+        if conn.password:
+            mask_secret(conn.password)
+            values["password"] = conn.password
+        return values

@@ -9,7 +9,9 @@ relabelled with what they hold):
 - ``lockerhub_vendor``: a locker vendor API. Host = the API base URL, password = the API key; extra = any other
   connector config value. Connection id ``lockerhub_vendor_<name>`` for the vendor ``<name>`` of the hub config.
 - ``lockerhub_tms``: a TMS trading partner. Extra = connector config values kept out of YAML (e.g. folders on a
-  mounted share). Connection id ``lockerhub_partner_<name>``.
+  mounted share); login and password = the WS-Security user and password a SOAP partner's TMS is called with
+  (``username``/``password`` of the ``soap`` connector; leave them empty for file partners). Connection id
+  ``lockerhub_partner_<name>``.
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "lockerhub TMS partner",
                 "connection-type": "lockerhub_tms",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "host", "login", "password"],
-                    "relabeling": {},
+                    "hidden-fields": ["schema", "port", "host"],
+                    "relabeling": {"login": "SOAP username (WS-Security)", "password": "SOAP password"},
                     "placeholders": {"extra": '{"inbox": "/mnt/edi/acme/in", "outbox": "/mnt/edi/acme/out"}'},
                 },
             },

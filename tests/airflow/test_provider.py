@@ -43,3 +43,19 @@ def test_airflow_lists_lockerhub_connection_types(airflow_env: dict[str, str]) -
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert '"lockerhub"' in proc.stdout
+
+
+def test_a_soap_partner_connection_gives_its_ws_security_user_and_password(airflow_env: dict[str, str]) -> None:
+    import json
+
+    secret = "airflow-soap-test-password"  # not a credential
+    env = {**airflow_env, "AIRFLOW_CONN_LOCKERHUB_PARTNER_ACME_SOAP": json.dumps({
+        "conn_type": "lockerhub_tms", "login": "lockerhub", "password": secret,
+        "extra": {"wsdl_url": "https://tms.example/transport?wsdl"}})}
+    code = ("import json\nfrom lockerhub.airflow.hooks import TmsPartnerHook\n"
+            "print(json.dumps(TmsPartnerHook('lockerhub_partner_acme_soap').config_overrides()))\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.splitlines()[-1]) == {
+        "wsdl_url": "https://tms.example/transport?wsdl", "username": "lockerhub", "password": secret}

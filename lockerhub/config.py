@@ -34,6 +34,7 @@ from lockerhub import _yaml
 from lockerhub.errors import ConfigError, ErrorGroup, LockerhubError
 from lockerhub.health.policy import HealthPolicy
 from lockerhub.plugins.registry import Registry
+from lockerhub.runtime.budget import Rate
 
 
 class ConnectorRef(BaseModel):
@@ -45,6 +46,8 @@ class ConnectorRef(BaseModel):
                                                           "this partner when a file arrives without one")
     poll_budget: int | None = Field(default=None, ge=1, description="vendors: status polls per sync run, shared "
                                     "by its regions (the vendor's API budget); none = unlimited")
+    rate_limit: Rate | None = Field(default=None, description="vendors: calls per second this process may make "
+                                    "(bookings first, then status sync, then background); none = unlimited")
 
 
 class Routing(BaseModel):

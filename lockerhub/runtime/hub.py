@@ -21,7 +21,8 @@ from lockerhub.config import LoadedConfig, load_config
 from lockerhub.plugins.protocols import Capability, LockerVendor
 from lockerhub.plugins.registry import Registry, registry
 from lockerhub.runtime.allocation import Catalog
-from lockerhub.runtime.breaker import Breakers, guarded_call
+from lockerhub.runtime.breaker import Breakers
+from lockerhub.runtime.budget import Budgets
 from lockerhub.runtime.retry import RetryPolicy
 from lockerhub.security.crypto import FieldCipher
 from lockerhub.settings import Settings
@@ -44,6 +45,7 @@ class Hub:
     clock: Clock = utc_now
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breakers: Breakers = field(default_factory=Breakers)
+    budgets: Budgets = field(default_factory=Budgets)
     max_booking_attempts: int = 5
     settings: Settings = field(default_factory=Settings)
     _connectors: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -63,8 +65,9 @@ class Hub:
         store.migrate()
         pii = settings.pii_keys.get_secret_value() if settings.pii_keys else None
         cipher = FieldCipher.from_env_or_file(pii, settings.data_dir)
+        rates = {name: ref.rate_limit for name, ref in loaded.hub.vendors.items() if ref.rate_limit is not None}
         return cls(loaded, store, cipher, reg, clock=clock, retry=retry or RetryPolicy(),
-                   breakers=breakers or Breakers(), settings=settings)
+                   breakers=breakers or Breakers(), budgets=Budgets(rates), settings=settings)
 
     def connector(self, section: str, name: str) -> Any:
         key = (section, name)
@@ -98,9 +101,13 @@ class Hub:
 
     def call_vendor(self, operation: str, fn: Callable[[], T]) -> T:
         """``fn()`` (one call to the routing vendor) through the breaker of ``(vendor, operation)`` with the hub's
-        bounded retries. Raises :class:`~lockerhub.errors.CircuitOpenError` (a ``TransientError``) at once when
-        that circuit is open, the last ``TransientError`` when retries run out, any other error unchanged."""
-        return guarded_call(self.retry, self.breakers.get(self.vendor_name, operation), fn)
+        bounded retries, each attempt taking a token of the vendor's API budget (:mod:`lockerhub.runtime.budget`).
+        Raises :class:`~lockerhub.errors.CircuitOpenError` (a ``TransientError``) at once when that circuit is
+        open, :class:`~lockerhub.runtime.budget.BudgetExceeded` when the budget has no token in time, the last
+        ``TransientError`` when retries run out, any other error unchanged."""
+        breaker = self.breakers.get(self.vendor_name, operation)
+        # the token is taken outside the breaker: a call the budget holds back is no failure of the vendor
+        return self.retry.call(self.budgets.wrap(self.vendor_name, operation, lambda: breaker.call(fn)))  # type: ignore[return-value]
 
     def vendor_can(self, capability: Capability) -> bool:
         return capability in type(self.vendor()).capabilities

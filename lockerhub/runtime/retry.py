@@ -3,7 +3,8 @@
 Only :class:`~lockerhub.errors.TransientError` is retried; every other error is the caller's to handle.
 Retries are bounded by default (attempts and a total sleep budget): an outage surfaces instead of hiding.
 A :class:`~lockerhub.errors.CircuitOpenError` is never retried: the breaker already said "not now", and a retry
-loop must not knock on an open circuit (see :mod:`lockerhub.runtime.breaker`).
+loop must not knock on an open circuit (see :mod:`lockerhub.runtime.breaker`). Nor is a
+:class:`~lockerhub.runtime.budget.BudgetExceeded`: the vendor's API budget already waited what the call may wait.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from lockerhub.errors import CircuitOpenError, TransientError
+from lockerhub.runtime.budget import BudgetExceeded
 
 T = TypeVar("T")
 
@@ -37,7 +39,7 @@ class RetryPolicy:
         for attempt in range(self.attempts):
             try:
                 return fn()
-            except CircuitOpenError:
+            except (CircuitOpenError, BudgetExceeded):
                 raise
             except TransientError as exc:
                 wait = self.delay(attempt, exc.retry_after)

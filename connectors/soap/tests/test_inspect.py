@@ -33,6 +33,11 @@ SWISS_POST_24 = FIXTURES / "swisspost-barcode-v2_4" / "barcode_v2_4.wsdl"
 SWISS_POST_22 = FIXTURES / "swisspost-barcode-v2_2-wsbc" / "barcode_v2_2_wsbc.wsdl"
 SWISS_POST_22_PUBLISHED = FIXTURES / "swisspost-barcode-v2_2-wsbc" / "as-published" / "barcode_v2_2_wsbc.wsdl"
 NDFD = FIXTURES / "noaa-ndfd-rpc-encoded" / "ndfdXML.wsdl"
+DHL_BCS = FIXTURES / "dhl-business-shipping-3" / "geschaeftskundenversand-api-3.4.0.wsdl"
+DHL_BCS_NS = "http://dhl.de/webservices/businesscustomershipping/3.0"  # bcs_base.xsd
+DHL_CIS_NS = "http://dhl.de/webservice/cisbase"  # cis_base.xsd
+DHL_BCS_OPERATIONS = ["createShipmentOrder", "validateShipment", "deleteShipmentOrder", "doManifest", "getLabel",
+                      "getVersion", "getExportDoc", "getManifest", "updateShipmentOrder"]
 
 SWISS_POST_OPERATIONS = ["ValidateCombination", "GenerateLabel", "GenerateSingleBarcodes", "ReadServiceGroups",
                          "ReadBasicServices", "ReadAllowedServicesByFrankingLicense", "ReadAdditionalServices",
@@ -208,6 +213,125 @@ def test_report_as_dict_round_trips_through_json() -> None:
     assert isinstance(report, WsdlReport)
     data = json.loads(json.dumps(report.as_dict()))
     assert data["services"][0]["ports"][0]["operations"][1]["name"] == "GenerateLabel"
+
+
+def test_dhl_business_shipping_3_lists_operations_with_fields_from_both_imported_schemas() -> None:
+    report = inspect_wsdl(DHL_BCS)
+
+    assert report.target_namespace == DHL_BCS_NS
+    # the WSDL's inline schema only imports cis_base and bcs_base; bcs_base imports cis_base again
+    assert report.documents == ["geschaeftskundenversand-api-3.4.0.wsdl",
+                                "geschaeftskundenversand-api-3.4.0-schema-cis_base.xsd",
+                                "geschaeftskundenversand-api-3.4.0-schema-bcs_base.xsd"]
+    assert report.notes == []
+    assert [s.name for s in report.services] == ["GVAPI_2_0_de"]
+    port = report.service("GVAPI_2_0_de").port("GKVAPISOAP11port0")
+    assert (port.binding, port.soap_version, port.style) == ("GKV3XAPISOAP11Binding", "1.1", "document")
+    assert port.address == "https://cig.dhl.de/services/production/soap"
+    assert [op.name for op in port.operations] == DHL_BCS_OPERATIONS
+    for op in port.operations:
+        assert (op.style, op.use, op.callable, op.note) == ("document", "literal", True, "")
+        assert op.soap_action == f"urn:{op.name}" and op.faults == []
+
+    create = port.operation("createShipmentOrder")
+    assert create.input.element == "CreateShipmentOrderRequest"
+    assert create.input.headers == ["header"]  # the cis:Authentification header part
+    assert [f.name for f in create.input.fields] == [
+        "Version", "ShipmentOrder", "labelResponseType", "groupProfileName", "labelFormat", "labelFormatRetoure",
+        "combinedPrinting"]
+    assert [(f.name, f.occurs) for f in create.input.field("Version").fields] == [
+        ("majorRelease", "1"), ("minorRelease", "0..1"), ("build", "0..1")]
+    order = create.input.field("ShipmentOrder")
+    assert (order.type, order.type_namespace) == ("ShipmentOrderType", DHL_BCS_NS)
+    assert (order.min_occurs, order.max_occurs) == (1, 30)
+    assert [f.name for f in order.fields] == ["sequenceNumber", "Shipment", "PrintOnlyIfCodeable"]
+    shipment = order.field("Shipment")
+    assert shipment.type == "(anonymous)"
+    assert [(f.name, f.choice) for f in shipment.fields] == [
+        ("ShipmentDetails", False), ("Shipper", True), ("ShipperReference", True), ("Receiver", False),
+        ("ReturnReceiver", False), ("ExportDocument", False), ("feederSystem", False)]
+    # ShipmentDetailsTypeType extends ShipmentDetailsType (bcs_base): base fields first, one of them a cis_base ref
+    details = shipment.field("ShipmentDetails")
+    assert (details.type, details.type_namespace) == ("ShipmentDetailsTypeType", DHL_BCS_NS)
+    assert [f.name for f in details.fields][:2] == ["product", "accountNumber"]
+    assert details.field("accountNumber").type_namespace == DHL_CIS_NS
+    assert {"ShipmentItem", "Service", "Notification", "BankData"} <= {f.name for f in details.fields}
+    assert (details.field("BankData").type, details.field("BankData").type_namespace) == ("BankType", DHL_CIS_NS)
+    # bcs:ReceiverType: a cis:name1 ref, then a choice of three address types, all defined in cis_base.xsd
+    receiver = shipment.field("Receiver")
+    assert (receiver.type, receiver.type_namespace) == ("ReceiverType", DHL_BCS_NS)
+    assert [(f.name, f.type, f.type_namespace, f.occurs, f.choice) for f in receiver.fields] == [
+        ("name1", "name1", DHL_CIS_NS, "1", False),
+        ("Address", "ReceiverNativeAddressType", DHL_CIS_NS, "0..1", True),
+        ("Packstation", "PackStationType", DHL_CIS_NS, "0..1", True),
+        ("Postfiliale", "PostfilialeTypeNoCountry", DHL_CIS_NS, "0..1", True),
+        ("Communication", "CommunicationType", DHL_CIS_NS, "0..1", False)]
+    address = receiver.field("Address")
+    assert address.fields == [] and address.note == "nested fields not shown (depth limit)"
+    assert create.output.element == "CreateShipmentOrderResponse"
+    assert [f.name for f in create.output.fields] == ["Version", "Status", "CreationState"]
+    assert create.output.field("Status").type == "Statusinformation"
+
+    delete = port.operation("deleteShipmentOrder")
+    assert delete.input.element == "DeleteShipmentOrderRequest" and delete.input.headers == ["header"]
+    assert [(f.name, f.type, f.type_namespace, f.occurs) for f in delete.input.fields] == [
+        ("Version", "(anonymous)", None, "1"), ("shipmentNumber", "shipmentNumber", DHL_CIS_NS, "1..30")]
+    assert [f.name for f in port.operation("validateShipment").input.fields] == ["Version", "ShipmentOrder"]
+    assert port.operation("validateShipment").input.field("ShipmentOrder").type == "ValidateShipmentOrderType"
+
+    version = port.operation("getVersion")  # the only operation without the authentication header
+    assert (version.input.element, version.input.headers) == ("Version", [])
+    assert [f.name for f in version.input.fields] == ["majorRelease", "minorRelease", "build"]
+    assert version.output.element == "GetVersionResponse"
+
+
+def test_dhl_business_shipping_3_deeper_inspection_reaches_cis_base_address_fields() -> None:
+    report = inspect_wsdl(DHL_BCS, depth=6)
+    create = report.service("GVAPI_2_0_de").port("GKVAPISOAP11port0").operation("createShipmentOrder")
+    address = create.input.field("ShipmentOrder").field("Shipment").field("Receiver").field("Address")
+    assert (address.type, address.type_namespace) == ("ReceiverNativeAddressType", DHL_CIS_NS)
+    assert [f.name for f in address.fields] == ["name2", "name3", "streetName", "streetNumber", "addressAddition",
+                                                "dispatchingInformation", "zip", "city", "province", "Origin"]
+    assert address.field("addressAddition").occurs == "0..2"
+    assert (address.field("zip").type, address.field("zip").type_namespace) == ("ZipType", DHL_CIS_NS)
+    origin = address.field("Origin")
+    assert origin.type == "CountryType"
+    assert [(f.name, f.type, f.occurs) for f in origin.fields] == [
+        ("country", "country", "0..1"), ("countryISOCode", "countryISOType", "1"), ("state", "state", "0..1")]
+    # services are attribute-only complex types in bcs_base.xsd
+    service = create.input.field("ShipmentOrder").field("Shipment").field("ShipmentDetails").field("Service")
+    cod = service.field("CashOnDelivery")
+    assert cod.type == "ServiceconfigurationCashOnDelivery" and cod.occurs == "0..1"
+    assert [(f.name, f.attribute, f.occurs) for f in cod.fields] == [("@active", True, "1"), ("@codAmount", True, "1")]
+
+
+def test_dhl_business_shipping_3_cli_table_and_json(wide: None) -> None:
+    shown = lockerhub("soap", "inspect", str(DHL_BCS))
+    assert shown.exit_code == 0, shown.output
+    assert "GVAPI_2_0_de / GKVAPISOAP11port0: binding GKV3XAPISOAP11Binding, SOAP 1.1, document" in shown.stdout
+    assert "createShipmentOrder" in shown.stdout and "document/literal" in shown.stdout
+    assert "header: header" in shown.stdout
+
+    result = lockerhub("soap", "inspect", str(DHL_BCS), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["target_namespace"] == DHL_BCS_NS
+    assert data["documents"][1:] == ["geschaeftskundenversand-api-3.4.0-schema-cis_base.xsd",
+                                     "geschaeftskundenversand-api-3.4.0-schema-bcs_base.xsd"]
+    (service,) = data["services"]
+    (port,) = service["ports"]
+    assert (service["name"], port["name"], port["binding"]) == ("GVAPI_2_0_de", "GKVAPISOAP11port0",
+                                                                "GKV3XAPISOAP11Binding")
+    assert port["address"] == "https://cig.dhl.de/services/production/soap"
+    operations = {op["name"]: op for op in port["operations"]}
+    assert list(operations) == DHL_BCS_OPERATIONS
+    assert {(op["style"], op["use"], op["callable"]) for op in operations.values()} == {("document", "literal", True)}
+    create = operations["createShipmentOrder"]
+    assert (create["input"]["element"], create["input"]["headers"]) == ("CreateShipmentOrderRequest", ["header"])
+    order = next(f for f in create["input"]["fields"] if f["name"] == "ShipmentOrder")
+    assert (order["type"], order["type_namespace"], order["max_occurs"]) == ("ShipmentOrderType", DHL_BCS_NS, 30)
+    (number,) = [f for f in operations["deleteShipmentOrder"]["input"]["fields"] if f["name"] == "shipmentNumber"]
+    assert (number["type_namespace"], number["min_occurs"], number["max_occurs"]) == (DHL_CIS_NS, 1, 30)
 
 
 # --------------------------------------------------------------------------- the network

@@ -47,6 +47,7 @@ PRIORITY: dict[str, Priority] = {
     "get_status": Priority.SYNC, "list_reservations": Priority.SYNC,
     "list_lockers": Priority.BACKGROUND, "size_classes": Priority.BACKGROUND, "telemetry": Priority.BACKGROUND,
 }
+_EPSILON = 1e-9  # tokens
 RESERVE = {Priority.BOOKING: 0.0, Priority.SYNC: 0.2, Priority.BACKGROUND: 0.5}  # share of the burst left alone
 
 
@@ -90,7 +91,8 @@ class Bucket:
             return self.paused_until - now
         floor = RESERVE[priority] * self.rate.burst
         missing = floor + 1.0 - self.tokens
-        return 0.0 if missing <= 0 else missing / self.rate.per_second
+        # a refill that is short by a rounding error is full: waiting for 1e-17 s would never advance the clock
+        return 0.0 if missing <= _EPSILON else missing / self.rate.per_second
 
     def take(self, operation: str) -> None:
         """One token for ``operation`` (waiting up to its priority's limit), or :class:`BudgetExceeded`."""

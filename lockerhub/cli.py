@@ -749,8 +749,7 @@ def health(
     if as_json:
         _print_json(report.as_dict())
         return
-    got = report.collected
-    if got is not None:
+    for got in report.collected:
         _line(f"telemetry from {got.vendor}: " + ("not offered by its connector" if not got.supported else
               f"unreachable ({got.error}); scoring what is stored" if got.error else
               f"{got.received} readings, {got.stored} new"))

@@ -11,7 +11,7 @@ vendors:
     connector: simlocker
     config: {base_url: "http://127.0.0.1:8711"}   # secrets come from LOCKERHUB_SIMLOCKER_API_KEY
 routing:
-  vendor: simlocker            # where new parcels are booked
+  vendor: simlocker            # where new parcels are booked (or vendors: [inpost, boxnow], in order of preference)
   regions: [WAW, KRK]          # pilot rollout: only these regions route to lockers (omit for all)
 privacy:
   retention_days: 90           # recipient PII of finished parcels is erased this long after their last change
@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lockerhub import _yaml
 from lockerhub.errors import ConfigError, ErrorGroup, LockerhubError
@@ -51,11 +51,30 @@ class ConnectorRef(BaseModel):
 
 
 class Routing(BaseModel):
+    """Where new parcels are booked: one vendor (``vendor``), or several side by side (``vendors``, in order of
+    preference: a requested locker is booked with the vendor whose network has it; otherwise the nearby lockers of
+    every routed vendor are tried, the first vendor's first). Locker ids must be unique across routed vendors."""
+
     model_config = ConfigDict(extra="forbid")
 
-    vendor: str
+    vendor: str | None = Field(default=None, description="the one vendor new parcels are booked with")
+    vendors: list[str] | None = Field(default=None, min_length=1, description="several vendors side by side, in "
+                                      "order of preference (instead of vendor)")
     regions: list[str] | None = None
     max_candidates: int = Field(default=5, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Routing:
+        if (self.vendor is None) == (self.vendors is None):
+            raise ValueError("give either vendor (one) or vendors (a list in order of preference)")
+        if self.vendors is not None and len(set(self.vendors)) != len(self.vendors):
+            raise ValueError("vendors: each vendor once")
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        """The routed vendors, in order of preference."""
+        return list(self.vendors) if self.vendors is not None else [typing.cast(str, self.vendor)]
 
 
 class Privacy(BaseModel):
@@ -131,11 +150,12 @@ def load_config(path: str | Path, registry: Registry,
             except LockerhubError as exc:
                 exc.location = _yaml.locate(str(path), positions, (section, name, "connector"), key=False)
                 errors.append(exc)
-    if hub.routing.vendor not in hub.vendors:
-        errors.append(ConfigError("routing.vendor: not a configured vendor",
-                                  location=_yaml.locate(str(path), positions, ("routing", "vendor")),
-                                  expected=" or ".join(hub.vendors) or "a key of 'vendors'",
-                                  found=repr(hub.routing.vendor)))
+    for index, name in enumerate(hub.routing.names):
+        if name not in hub.vendors:
+            where = ("routing", "vendor") if hub.routing.vendors is None else ("routing", "vendors", index)
+            errors.append(ConfigError(f"{'.'.join(map(str, where))}: not a configured vendor",
+                                      location=_yaml.locate(str(path), positions, where),
+                                      expected=" or ".join(hub.vendors) or "a key of 'vendors'", found=repr(name)))
     if errors:
         raise ErrorGroup(errors)
     return LoadedConfig(hub, configs, str(path))

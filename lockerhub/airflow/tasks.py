@@ -135,23 +135,30 @@ def book() -> dict[str, Any]:
 
 # -- locker_status_sync -----------------------------------------------------------------------------------------
 def sync_targets() -> list[dict[str, Any]]:
-    """One target per region of the routing vendor's network that holds lockers in service for the hub, each
-    with its share of the vendor's ``poll_budget`` (status polls per run; none = unlimited)."""
+    """One target per routed vendor and region of its network that holds lockers in service for the hub, each
+    with its share of that vendor's ``poll_budget`` (status polls per run; none = unlimited)."""
+    targets = []
     with open_hub() as hub:
         catalog = hub.catalog()
-        regions = sorted({lk.region for lk in catalog.lockers.values() if lk.region and catalog.routed(lk)})
-        budget = hub.config.hub.vendors[hub.vendor_name].poll_budget
-        share = None if budget is None else max(1, budget // max(1, len(regions)))
-        return [{"vendor": hub.vendor_name, "region": region, "budget": share} for region in regions]
+        for name in hub.vendor_names:
+            regions = sorted({lk.region for lid, lk in catalog.lockers.items()
+                              if lk.region and catalog.routed(lk) and (catalog.owner(lid) or name) == name})
+            budget = hub.config.hub.vendors[name].poll_budget
+            share = None if budget is None else max(1, budget // max(1, len(regions)))
+            targets.extend({"vendor": name, "region": region, "budget": share} for region in regions)
+    return targets
 
 
 def sync_region(vendor: str, region: str, budget: int | None = None) -> dict[str, Any]:
-    """Poll the open parcels in one region's lockers, within ``budget`` polls."""
+    """Poll the open parcels of one vendor in one region's lockers, within ``budget`` polls."""
     with open_hub() as hub:
-        if vendor != hub.vendor_name:
-            raise ConfigError("status sync target", expected=f"vendor {hub.vendor_name}", found=vendor)
-        lockers = [lk.locker_id for lk in hub.catalog().lockers.values() if lk.region == region]
-        report = sync_statuses(hub, lockers=lockers, budget=budget)
+        if vendor not in hub.vendor_names:
+            raise ConfigError("status sync target", expected="a routed vendor: " + ", ".join(hub.vendor_names),
+                              found=vendor)
+        catalog = hub.catalog()
+        lockers = [lid for lid, lk in catalog.lockers.items()
+                   if lk.region == region and (catalog.owner(lid) or vendor) == vendor]
+        report = sync_statuses(hub, lockers=lockers, budget=budget, vendors=[vendor])
     return {"vendor": vendor, "region": region, **_plain(report)}
 
 

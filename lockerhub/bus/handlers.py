@@ -31,11 +31,11 @@ class UnknownReservation(TransientError):
 
 
 def _vendor_id(hub: Hub, vendor: str) -> str:
-    ref = hub.config.hub.vendors.get(vendor)
-    if ref is None:
+    """The vendor's name as parcels record it, once it is known to be a configured vendor."""
+    if vendor not in hub.config.hub.vendors:
         raise ConfigError("vendor event for a vendor not in the hub config", expected=", ".join(hub.config.hub.vendors),
                           found=repr(vendor))
-    return ref.connector
+    return vendor
 
 
 def locate(hub: Hub, session: Session, payloads: Sequence[dict]) -> dict[tuple[str, str], ParcelRow]:

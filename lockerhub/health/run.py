@@ -51,11 +51,11 @@ class HealthReport:
     lockers: list[LockerHealth] = field(default_factory=list)
     changes: list[AlertChange] = field(default_factory=list)
     maintenance: list[MaintenanceItem] = field(default_factory=list)
-    collected: CollectReport | None = None
+    collected: list[CollectReport] = field(default_factory=list)  # one per routed vendor (none when not collected)
 
     def as_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat() if self.as_of else None,
-                "collected": self.collected.as_dict() if self.collected else None,
+                "collected": [c.as_dict() for c in self.collected],
                 "lockers": [h.as_dict() for h in self.lockers],
                 "alerts": [c.as_dict() for c in self.changes],
                 "maintenance": [m.as_dict() for m in self.maintenance]}
@@ -67,20 +67,22 @@ def policy_of(hub: Hub) -> HealthPolicy:
     return policy if isinstance(policy, HealthPolicy) else HealthPolicy()
 
 
-def collect_telemetry(hub: Hub, *, since: datetime | None = None) -> CollectReport:
-    """Fetch the routing vendor's readings since ``since`` (default: the newest reading already stored from it,
-    inclusive) and store the new ones. A vendor that stays unreachable through the hub's retries is reported
-    (``error``), not raised, so scoring can go on with what is stored; a refused API key or request raises."""
-    vendor_id = hub.vendor_id()
+def collect_telemetry(hub: Hub, *, since: datetime | None = None, vendor: str | None = None) -> CollectReport:
+    """Fetch a vendor's readings (the first routed vendor's by default) since ``since`` (default: the newest
+    reading already stored from it, inclusive) and store the new ones. A vendor that stays unreachable through the
+    hub's retries is reported (``error``), not raised, so scoring can go on with what is stored; a refused API key
+    or request raises."""
+    name = vendor or hub.vendor_name
+    vendor_id = hub.vendor_id(name)
     report = CollectReport(vendor_id)
-    if not hub.vendor_can(Capability.TELEMETRY):
+    if not hub.vendor_can(Capability.TELEMETRY, name):
         report.supported = False
         return report
-    vendor = hub.vendor()
+    connector = hub.vendor(name)
     report.since = since if since is not None else latest_reading_time(hub.store, source=vendor_id)
     try:
         readings = hub.call_vendor(
-            "telemetry", lambda: list(vendor.telemetry(report.since)))  # type: ignore[attr-defined]
+            "telemetry", lambda: list(connector.telemetry(report.since)), vendor=name)  # type: ignore[attr-defined]
     except TransientError as exc:  # down or rate-limited after the retries; anything else is the user's to fix
         report.error = exc.message
         return report
@@ -116,10 +118,10 @@ def save_assessment(store: Store, healths: Sequence[LockerHealth]) -> None:
 def run_health(hub: Hub, *, as_of: datetime | None = None, collect: bool = True, since: datetime | None = None,
                notifiers: Sequence[Notifier] | None = None, maintenance_csv: str | Path | None = None,
                policy: HealthPolicy | None = None) -> HealthReport:
-    """Collect (unless ``collect`` is False), assess, save, update alerts (telling ``notifiers``, default: the
+    """Collect from every routed vendor (unless ``collect`` is False), assess, save, update alerts (telling ``notifiers``, default: the
     log), and build the maintenance list (also written to ``maintenance_csv`` when given)."""
     policy = policy or policy_of(hub)
-    collected = collect_telemetry(hub, since=since) if collect else None
+    collected = [collect_telemetry(hub, since=since, vendor=name) for name in hub.vendor_names] if collect else []
     as_of, healths = assess(hub.store, policy, as_of=as_of)
     report = HealthReport(as_of, healths, collected=collected)
     if as_of is None:

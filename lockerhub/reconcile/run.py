@@ -14,6 +14,7 @@ stops the run before anything is changed: a partial listing would make every boo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -116,11 +117,12 @@ def default_out_dir(started: datetime, settings: Settings | None = None) -> Path
 
 
 def reconcile(hub: Hub, manifest: str | Path, *, out_dir: Path | None = None, dry_run: bool = False,
-              soft_ttl: timedelta = DEFAULT_SOFT_TTL) -> ReconcileResult:
-    """Reconcile the TMS ``manifest``, the hub's parcels and the routing vendor's reservations; see the package
-    docstring. ``out_dir`` defaults to ``<data dir>/reports/reconcile-<UTC time>``."""
-    reconciler = Reconciler(hub.store, hub.cipher, hub.vendor(), hub.vendor_id(), retry=hub.retry, clock=hub.clock,
-                            call_vendor=hub.call_vendor,
+              soft_ttl: timedelta = DEFAULT_SOFT_TTL, vendor: str | None = None) -> ReconcileResult:
+    """Reconcile the TMS ``manifest``, the hub's parcels and a vendor's reservations (the first routed vendor's by
+    default); see the package docstring. ``out_dir`` defaults to ``<data dir>/reports/reconcile-<UTC time>``."""
+    name = vendor or hub.vendor_name
+    reconciler = Reconciler(hub.store, hub.cipher, hub.vendor(name), name, retry=hub.retry, clock=hub.clock,
+                            call_vendor=functools.partial(hub.call_vendor, vendor=name),
                             soft_ttl=soft_ttl, partners=list(hub.config.hub.partners))
     return reconciler.run(manifest, out_dir=out_dir or default_out_dir(hub.clock()), dry_run=dry_run)
 

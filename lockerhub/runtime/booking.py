@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lockerhub.errors import AllocationError, CircuitOpenError, LockerhubError, RejectedError, TransientError
 from lockerhub.model import Parcel, ParcelEvent, ParcelStatus, Party, Reservation
@@ -45,7 +46,8 @@ from lockerhub.store import ParcelRow
 
 ACCESS_CODE_CONTEXT = "parcels.access_code"
 ROUND_FIELD = "booking_round"  # hub bookkeeping in ParcelRow.parcel, beside the requested locker
-HUB_FIELDS = frozenset({"destination_locker", ROUND_FIELD})  # ParcelRow.parcel keys that are not the canonical Parcel
+HELD_FIELD = "held_with"  # the vendor (name) holding the pending soft reservation, until the confirm is answered
+HUB_FIELDS = frozenset({"destination_locker", ROUND_FIELD, HELD_FIELD})  # ParcelRow.parcel keys beside the Parcel
 NOT_CONFIRMED = frozenset({ParcelStatus.CREATED, ParcelStatus.CANCELLED, ParcelStatus.REJECTED})
 
 
@@ -66,54 +68,68 @@ def idempotency_key_for(parcel_key: str, operation: str, booking_round: int = 0)
     return f"{parcel_key}:{operation}" if booking_round == 0 else f"{parcel_key}:{operation}:r{booking_round}"
 
 
+def holder(hub: Hub, row: ParcelRow) -> str:
+    """The name of the vendor holding the parcel's reservation: the one it is booked with, else the one holding its
+    pending soft reservation, else the first routed vendor."""
+    return row.vendor or row.parcel.get(HELD_FIELD) or hub.vendor_name
+
+
 def booking_round(parcel: dict[str, Any]) -> int:
     return int(parcel.get(ROUND_FIELD) or 0)
 
 
-def _reserve(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party, round_: int) -> Reservation:
-    """A soft reservation at the first candidate locker with a free compartment that fits."""
+def _too_big(parcel: Parcel) -> AllocationError:
+    return AllocationError("no_compartment_fits", expected="a parcel within the largest size class",
+                           found=f"{parcel.dimensions.length_mm}x{parcel.dimensions.width_mm}x"
+                                 f"{parcel.dimensions.height_mm} mm, {parcel.weight_g} g")
+
+
+def _reserve(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party, round_: int) -> tuple[str, Reservation]:
+    """A soft reservation at the first candidate locker with a free compartment that fits, and its vendor."""
     catalog = hub.catalog()
-    classes = fitting_classes(parcel, catalog.size_classes)
-    if not classes:
-        raise AllocationError("no_compartment_fits", expected="a parcel within the largest size class",
-                              found=f"{parcel.dimensions.length_mm}x{parcel.dimensions.width_mm}x"
-                                    f"{parcel.dimensions.height_mm} mm, {parcel.weight_g} g")
-    vendor = hub.vendor()
-    prechecks = hub.vendor_can(Capability.PRECHECK)
+    if not fitting_classes(parcel, catalog.size_classes):
+        raise _too_big(parcel)
     for locker in catalog.candidates(recipient, row.parcel.get("destination_locker"),
                                      hub.config.hub.routing.max_candidates):
-        available = (hub.call_vendor("precheck", lambda: vendor.precheck(locker.locker_id, parcel)) if prechecks
-                     else classes)
+        name = catalog.owner(locker.locker_id) or hub.vendor_name
+        vendor = hub.vendor(name)
+        classes = fitting_classes(parcel, catalog.classes_of(name))
+        if not classes:
+            continue
+        available = (hub.call_vendor("precheck", lambda: vendor.precheck(locker.locker_id, parcel), vendor=name)
+                     if hub.vendor_can(Capability.PRECHECK, name) else classes)
         size = next((c for c in classes if c in available), None)
         if size is None:
             continue
         key = idempotency_key_for(row.key, f"reserve:{locker.locker_id}", round_)
         try:
-            return hub.call_vendor("reserve", lambda: vendor.reserve(locker.locker_id, size, idempotency_key=key))
+            return name, hub.call_vendor(
+                "reserve", lambda: vendor.reserve(locker.locker_id, size, idempotency_key=key), vendor=name)
         except RejectedError:  # taken between precheck and reserve: try the next locker
             continue
     raise AllocationError("no_compartment_fits", expected="a free compartment in a nearby locker", found="none")
 
 
-def _confirm(hub: Hub, row: ParcelRow, reservation_id: str, round_: int) -> Reservation:
-    """Hard-book ``reservation_id``. A refusal is re-raised only once the reservation is known not to be booked."""
-    vendor = hub.vendor()
+def _confirm(hub: Hub, row: ParcelRow, name: str, reservation_id: str, round_: int) -> Reservation:
+    """Hard-book ``reservation_id`` with vendor ``name``. A refusal is re-raised only once the reservation is known
+    not to be booked."""
+    vendor = hub.vendor(name)
     key = idempotency_key_for(row.key, "book", round_)
     try:
-        return hub.call_vendor("book", lambda: vendor.book(reservation_id, idempotency_key=key))
+        return hub.call_vendor("book", lambda: vendor.book(reservation_id, idempotency_key=key), vendor=name)
     except RejectedError as refused:
-        _require_unconfirmed(hub, row, reservation_id, refused)
+        _require_unconfirmed(hub, row, name, reservation_id, refused)
         raise
 
 
-def _require_unconfirmed(hub: Hub, row: ParcelRow, reservation_id: str, refused: RejectedError) -> None:
+def _require_unconfirmed(hub: Hub, row: ParcelRow, name: str, reservation_id: str, refused: RejectedError) -> None:
     """Raise ConfirmInDoubtError when the vendor's status says ``reservation_id`` is booked after all (a
     ``TransientError`` when it cannot be asked now). Without status polling the refusal itself is the evidence."""
-    if not hub.vendor_can(Capability.POLL_STATUS):
+    if not hub.vendor_can(Capability.POLL_STATUS, name):
         return
-    vendor = hub.vendor()
+    vendor = hub.vendor(name)
     try:
-        events = hub.call_vendor("get_status", lambda: vendor.get_status(reservation_id))
+        events = hub.call_vendor("get_status", lambda: vendor.get_status(reservation_id), vendor=name)
     except RejectedError:  # the vendor does not know the reservation: nothing is booked under it
         return
     if not events:
@@ -127,13 +143,14 @@ def _require_unconfirmed(hub: Hub, row: ParcelRow, reservation_id: str, refused:
                                     "not re-routed; settle the booking with the vendor") from refused
 
 
-def _hold(hub: Hub, row: ParcelRow, soft: Reservation) -> None:
-    """Put the soft reservation on record (committed) before it is confirmed."""
+def _hold(hub: Hub, row: ParcelRow, name: str, soft: Reservation) -> None:
+    """Put the soft reservation (at vendor ``name``) on record (committed) before it is confirmed."""
     with hub.store.transaction() as s:
         fresh = s.get(ParcelRow, row.id)
         assert fresh is not None
         fresh.locker_id, fresh.size_class = soft.locker_id, soft.size_class
         fresh.reservation_id, fresh.compartment_id = soft.reservation_id, soft.compartment_id
+        fresh.parcel = {**fresh.parcel, HELD_FIELD: name}
 
 
 def _forget(hub: Hub, row: ParcelRow) -> int:
@@ -143,21 +160,23 @@ def _forget(hub: Hub, row: ParcelRow) -> int:
         assert fresh is not None
         fresh.locker_id = fresh.size_class = fresh.reservation_id = fresh.compartment_id = None
         round_ = booking_round(fresh.parcel) + 1
-        fresh.parcel = {**fresh.parcel, ROUND_FIELD: round_}
+        fresh.parcel = {**{k: v for k, v in fresh.parcel.items() if k != HELD_FIELD}, ROUND_FIELD: round_}
         return round_
 
 
-def _book(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party) -> Reservation:
-    """Resume the parcel's pending reservation, or (first, or after the vendor refused it) reserve and confirm."""
+def _book(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party) -> tuple[str, Reservation]:
+    """Resume the parcel's pending reservation, or (first, or after the vendor refused it) reserve and confirm;
+    the booking and the name of the vendor that holds it."""
     round_ = booking_round(row.parcel)
     if row.reservation_id is not None:
+        name = row.parcel.get(HELD_FIELD) or hub.vendor_name  # a hold recorded before vendors were named
         try:
-            return _confirm(hub, row, row.reservation_id, round_)
+            return name, _confirm(hub, row, name, row.reservation_id, round_)
         except RejectedError:  # e.g. reservation_expired, and the vendor's status agrees: allocate again
             round_ = _forget(hub, row)
-    soft = _reserve(hub, row, parcel, recipient, round_)
-    _hold(hub, row, soft)
-    return _confirm(hub, row, soft.reservation_id, round_)
+    name, soft = _reserve(hub, row, parcel, recipient, round_)
+    _hold(hub, row, name, soft)
+    return name, _confirm(hub, row, name, soft.reservation_id, round_)
 
 
 def _reject(hub: Hub, row: ParcelRow, reason: str) -> None:
@@ -165,21 +184,22 @@ def _reject(hub: Hub, row: ParcelRow, reason: str) -> None:
         fresh = s.get(ParcelRow, row.id)
         assert fresh is not None
         fresh.locker_id = fresh.size_class = fresh.reservation_id = fresh.compartment_id = None  # a refused hold
+        fresh.parcel = {k: v for k, v in fresh.parcel.items() if k != HELD_FIELD}
         record_event(s, fresh, ParcelEvent(status=ParcelStatus.REJECTED, reason=reason, occurred_at=hub.clock(),
                                            source="hub", event_id=f"reject:{reason}"))
 
 
-def _quarantine(hub: Hub, row: ParcelRow, exc: LockerhubError) -> None:
-    with hub.store.transaction() as s:
-        quarantine.put(s, hub.cipher, source=hub.vendor_id(), partner=row.partner,
-                       location=quarantine.parcel_location(row), stage="book", errors=[exc], payload=row.key)
+def _quarantine(hub: Hub, s: Session, row: ParcelRow, exc: LockerhubError) -> None:
+    """Quarantine the parcel (stage ``book``) under the connector of the vendor holding it (if any)."""
+    quarantine.put(s, hub.cipher, source=hub.vendor_id(row.parcel.get(HELD_FIELD)), partner=row.partner,
+                   location=quarantine.parcel_location(row), stage="book", errors=[exc], payload=row.key)
 
 
 def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
     parcel = Parcel.model_validate({k: v for k, v in row.parcel.items() if k not in HUB_FIELDS})
     recipient = Party.model_validate_json(hub.cipher.decrypt(row.recipient_enc, context=RECIPIENT_CONTEXT) or "{}")
     try:
-        booked = _book(hub, row, parcel, recipient)
+        name, booked = _book(hub, row, parcel, recipient)
     except AllocationError as exc:
         _reject(hub, row, exc.message)
         report.rejected += 1
@@ -189,7 +209,10 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
         report.rejected += 1
         return
     except ConfirmInDoubtError as exc:
-        _quarantine(hub, row, exc)
+        with hub.store.transaction() as s:
+            fresh = s.get(ParcelRow, row.id)
+            assert fresh is not None
+            _quarantine(hub, s, fresh, exc)
         report.quarantined += 1
         return
     except CircuitOpenError:
@@ -201,9 +224,7 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
             assert fresh is not None
             fresh.attempts += 1
             if fresh.attempts >= hub.max_booking_attempts:
-                quarantine.put(s, hub.cipher, source=hub.vendor_id(), partner=row.partner,
-                               location=quarantine.parcel_location(row), stage="book",
-                               errors=[exc], payload=row.key)
+                _quarantine(hub, s, fresh, exc)
                 report.quarantined += 1
             else:
                 report.deferred += 1
@@ -211,7 +232,8 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
     with hub.store.transaction() as s:
         fresh = s.get(ParcelRow, row.id)
         assert fresh is not None
-        fresh.vendor, fresh.locker_id = hub.vendor_id(), booked.locker_id
+        fresh.vendor, fresh.locker_id = name, booked.locker_id
+        fresh.parcel = {k: v for k, v in fresh.parcel.items() if k != HELD_FIELD}
         fresh.size_class, fresh.reservation_id, fresh.compartment_id = (
             booked.size_class, booked.reservation_id, booked.compartment_id)
         if booked.access_code is not None:

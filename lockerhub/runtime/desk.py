@@ -22,6 +22,7 @@ from sqlalchemy import select
 from lockerhub.errors import BusinessRejection
 from lockerhub.model import ParcelEvent, ParcelStatus, lifecycle
 from lockerhub.plugins.protocols import ParcelView, SourceRecord, Submission
+from lockerhub.runtime.booking import holder
 from lockerhub.runtime.events import record_events, state_of
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.ingest import IngestReport, take_record
@@ -80,8 +81,10 @@ class Desk:
         hub = self.hub
         for row in rows:
             if row.reservation_id and row.status != ParcelStatus.CANCELLED.value:
-                reservation = row.reservation_id  # a vendor outage raises TransientError: nothing changed here
-                hub.call_vendor("cancel", lambda reservation=reservation: hub.vendor().cancel(reservation))
+                # a vendor outage raises TransientError: nothing changed here
+                name = holder(hub, row)
+                vendor, reservation = hub.vendor(name), row.reservation_id
+                hub.call_vendor("cancel", lambda v=vendor, r=reservation: v.cancel(r), vendor=name)
         with hub.store.transaction() as s:
             fresh = list(s.scalars(select(ParcelRow).where(ParcelRow.id.in_([r.id for r in rows]))
                                    .order_by(ParcelRow.id).with_for_update()))

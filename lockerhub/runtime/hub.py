@@ -4,7 +4,7 @@ Stages (each a module of its own, each safe to re-run):
 ``ingest`` (TMS source -> parcels) -> ``booking`` (allocate, reserve, book) -> ``sync`` (vendor status ->
 lifecycle) -> ``relay`` (outbox -> TMS sink). ``run_once`` runs them in order.
 
-Every call to the routing vendor goes through :meth:`Hub.call_vendor` (a circuit breaker per vendor operation
+Every call to a vendor goes through :meth:`Hub.call_vendor` (a circuit breaker per vendor operation
 around each attempt of the bounded retry policy; see :mod:`lockerhub.runtime.breaker`). Breakers live in the
 hub object, so their state is per process.
 """
@@ -80,37 +80,49 @@ class Hub:
         return self.connector("partners", name)
 
     @property
+    def vendor_names(self) -> list[str]:
+        """The routed vendors (where new parcels are booked), in order of preference."""
+        return self.config.hub.routing.names
+
+    @property
     def vendor_name(self) -> str:
-        return self.config.hub.routing.vendor
+        """The first routed vendor: the one a call names no other vendor goes to."""
+        return self.vendor_names[0]
 
-    def vendor(self) -> LockerVendor:
-        return self.connector("vendors", self.vendor_name)  # type: ignore[no-any-return]
+    def vendor(self, name: str | None = None) -> LockerVendor:
+        return self.connector("vendors", name or self.vendor_name)  # type: ignore[no-any-return]
 
-    def vendor_id(self) -> str:
-        return self.config.hub.vendors[self.vendor_name].connector
+    def vendor_id(self, name: str | None = None) -> str:
+        """The connector id of a vendor (of the first routed one by default)."""
+        return self.config.hub.vendors[name or self.vendor_name].connector
 
     def catalog(self, *, refresh: bool = False) -> Catalog:
+        """Every routed vendor's network and size classes as one catalog (each locker knows its vendor)."""
         if self._catalog is None or refresh:
-            vendor = self.vendor()
-            lockers = self.call_vendor("list_lockers", lambda: list(vendor.list_lockers()))
-            classes = self.call_vendor("size_classes", vendor.size_classes)
             regions = self.config.hub.routing.regions
-            self._catalog = Catalog({lk.locker_id: lk for lk in lockers}, classes,
-                                    frozenset(regions) if regions is not None else None)
+            catalog = Catalog({}, [], frozenset(regions) if regions is not None else None)
+            for name in self.vendor_names:
+                vendor = self.vendor(name)
+                lockers = self.call_vendor("list_lockers", lambda: list(vendor.list_lockers()), vendor=name)
+                classes = self.call_vendor("size_classes", vendor.size_classes, vendor=name)
+                catalog.add(name, lockers, classes)
+            self._catalog = catalog
         return self._catalog
 
-    def call_vendor(self, operation: str, fn: Callable[[], T]) -> T:
-        """``fn()`` (one call to the routing vendor) through the breaker of ``(vendor, operation)`` with the hub's
-        bounded retries, each attempt taking a token of the vendor's API budget (:mod:`lockerhub.runtime.budget`).
-        Raises :class:`~lockerhub.errors.CircuitOpenError` (a ``TransientError``) at once when that circuit is
-        open, :class:`~lockerhub.runtime.budget.BudgetExceeded` when the budget has no token in time, the last
-        ``TransientError`` when retries run out, any other error unchanged."""
-        breaker = self.breakers.get(self.vendor_name, operation)
+    def call_vendor(self, operation: str, fn: Callable[[], T], *, vendor: str | None = None) -> T:
+        """``fn()`` (one call to ``vendor``, the first routed one by default) through the breaker of ``(vendor,
+        operation)`` with the hub's bounded retries, each attempt taking a token of the vendor's API budget
+        (:mod:`lockerhub.runtime.budget`). Raises :class:`~lockerhub.errors.CircuitOpenError` (a
+        ``TransientError``) at once when that circuit is open, :class:`~lockerhub.runtime.budget.BudgetExceeded`
+        when the budget has no token in time, the last ``TransientError`` when retries run out, any other error
+        unchanged."""
+        name = vendor or self.vendor_name
+        breaker = self.breakers.get(name, operation)
         # the token is taken outside the breaker: a call the budget holds back is no failure of the vendor
-        return self.retry.call(self.budgets.wrap(self.vendor_name, operation, lambda: breaker.call(fn)))  # type: ignore[return-value]
+        return self.retry.call(self.budgets.wrap(name, operation, lambda: breaker.call(fn)))  # type: ignore[return-value]
 
-    def vendor_can(self, capability: Capability) -> bool:
-        return capability in type(self.vendor()).capabilities
+    def vendor_can(self, capability: Capability, name: str | None = None) -> bool:
+        return capability in type(self.vendor(name)).capabilities
 
     def close(self) -> None:
         self.store.dispose()

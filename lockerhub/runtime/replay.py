@@ -80,7 +80,7 @@ class ReplayContext:
 
     hub: Hub
     dry_run: bool
-    tap: _VendorTap
+    tap: _TapLog
     _files: dict[Path, list[SourceRecord] | LockerhubError] = field(default_factory=dict)
 
     @property
@@ -184,9 +184,9 @@ def replay(hub: Hub, selection: ReplayFilter | Sequence[str], *, dry_run: bool,
         hub.catalog(refresh=True)  # a locker added since the item failed is known now
     except LockerhubError:
         hub._catalog = None  # the vendor is unreachable: each stage finds out and says so
-    real_vendor = hub.vendor()
-    tap = _tap(real_vendor, dry_run=dry_run)
-    connectors = {**hub._connectors, ("vendors", hub.vendor_name): tap}
+    tap = _TapLog()  # every configured vendor is tapped: a booking may go to any routed one, a cancel to any
+    connectors = {**hub._connectors,
+                  **{("vendors", name): _tap(hub.vendor(name), tap, dry_run=dry_run) for name in hub.config.hub.vendors}}
     # bookings: a failure stays with this item instead of opening a second one (book_one's own quarantine)
     work = dataclasses.replace(hub, _connectors=connectors, max_booking_attempts=sys.maxsize)
     if not dry_run:
@@ -286,16 +286,23 @@ class _RollbackStore:
             yield session
 
 
+@dataclass
+class _TapLog:
+    """What the vendor taps saw for the current item: the writes, and the last error (the booking stage reports a
+    failure by its outcome alone)."""
+
+    calls: list[str] = field(default_factory=list)
+    last_error: LockerhubError | None = None
+
+
 class _VendorTap:
-    """The vendor as replay sees it: its writes are listed per item (and only listed, as "would call", in a dry
-    run), and the last error is kept, because the booking stage reports a failure by its outcome alone."""
+    """A vendor as replay sees it: its writes are listed per item (and only listed, as "would call", in a dry
+    run) in the shared :class:`_TapLog`, with the last error."""
 
     writes = ("reserve", "book", "cancel")
 
-    def __init__(self, real: Any, *, dry_run: bool) -> None:
-        self._real, self._dry_run = real, dry_run
-        self.calls: list[str] = []
-        self.last_error: LockerhubError | None = None
+    def __init__(self, real: Any, log: _TapLog, *, dry_run: bool) -> None:
+        self._real, self._dry_run, self._log = real, dry_run, log
         self._held: dict[str, Reservation] = {}
 
     def __getattr__(self, name: str) -> Any:
@@ -306,13 +313,13 @@ class _VendorTap:
         def call(*args: Any, **kwargs: Any) -> Any:
             if name in self.writes:
                 shown = ", ".join(str(a) for a in args)
-                self.calls.append(f"{'would call ' if self._dry_run else ''}{name}({shown})")
+                self._log.calls.append(f"{'would call ' if self._dry_run else ''}{name}({shown})")
                 if self._dry_run:
                     return self._would(name, *args)
             try:
                 return member(*args, **kwargs)
             except LockerhubError as exc:
-                self.last_error = exc
+                self._log.last_error = exc
                 raise
 
         return call
@@ -331,11 +338,11 @@ class _VendorTap:
         return None
 
 
-def _tap(real: Any, *, dry_run: bool) -> _VendorTap:
+def _tap(real: Any, log: _TapLog, *, dry_run: bool) -> _VendorTap:
     """A tap whose class declares the vendor's capabilities (the hub asks ``type(vendor).capabilities``)."""
     cls = type(f"{type(real).__name__}Tap", (_VendorTap,),
                {"capabilities": type(real).capabilities, "id": getattr(type(real), "id", "vendor")})
-    return cls(real, dry_run=dry_run)  # type: ignore[no-any-return]
+    return cls(real, log, dry_run=dry_run)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- shared by the stages

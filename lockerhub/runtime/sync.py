@@ -37,29 +37,40 @@ class SyncReport:
 
 
 def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: int | None = None,
-                  progress=None) -> SyncReport:  # type: ignore[no-untyped-def]
-    """Poll every parcel booked with the routing vendor and not yet in a terminal status (nor still CREATED).
+                  vendors: Collection[str] | None = None, progress=None) -> SyncReport:  # type: ignore[no-untyped-def]
+    """Poll every parcel booked with a vendor and not yet in a terminal status (nor still CREATED).
 
-    ``lockers`` limits the poll to parcels in those lockers (one region's, for a task per region); ``budget`` caps
-    the number of parcels polled (the vendor's API budget for this run): the least recently changed go first, so
-    the ones left over are first in line next time."""
-    terminal = [s.value for s in lifecycle().terminal]
-    vendor, vendor_id = hub.vendor(), hub.vendor_id()
+    Every configured vendor holding open bookings is polled (``vendors`` names a subset), a vendor no longer routed
+    too. ``lockers`` limits the poll to parcels in those lockers (one region's, for a task per region); ``budget``
+    caps the number of parcels polled per vendor (its API budget for this run): the least recently changed go
+    first, so the ones left over are first in line next time. ``mode`` is the first vendor's."""
     report = SyncReport()
+    for index, name in enumerate(vendors if vendors is not None else hub.config.hub.vendors):
+        mode = _sync_vendor(hub, name, report, lockers=lockers, budget=budget, progress=progress)
+        if index == 0:
+            report.mode = mode
+    return report
+
+
+def _sync_vendor(hub: Hub, name: str, report: SyncReport, *, lockers: Collection[str] | None, budget: int | None,
+                 progress) -> str:  # type: ignore[no-untyped-def]
+    terminal = [s.value for s in lifecycle().terminal]
+    vendor, vendor_id = hub.vendor(name), hub.vendor_id(name)
+    mode = "polling"
     # A CREATED parcel's reservation is a soft hold whose confirm is pending: booking resumes it (and records the
     # access code, which only the confirm's answer carries), so it is not polled; its vendor is unset until then.
-    query = select(ParcelRow).where(ParcelRow.vendor == vendor_id, ParcelRow.reservation_id.is_not(None),
+    query = select(ParcelRow).where(ParcelRow.vendor == name, ParcelRow.reservation_id.is_not(None),
                                     ParcelRow.status.not_in([*terminal, ParcelStatus.CREATED.value]))
     if lockers is not None:
         query = query.where(ParcelRow.locker_id.in_(list(lockers)))
-    if hub.vendor_can(Capability.WEBHOOKS):
+    if hub.vendor_can(Capability.WEBHOOKS, name):
         from lockerhub.ingress.store import last_webhook_at
 
         quiet = hub.clock() - timedelta(seconds=hub.settings.webhook_silence_s)
         with hub.store.transaction() as s:
-            last = last_webhook_at(s, hub.vendor_name)
-        report.mode = "webhooks" if last is not None and last >= quiet else "fallback"
-        if report.mode == "webhooks":
+            last = last_webhook_at(s, name)
+        mode = "webhooks" if last is not None and last >= quiet else "fallback"
+        if mode == "webhooks":
             query = query.where(ParcelRow.updated_at < quiet)
     query = (query.order_by(ParcelRow.id) if budget is None
              else query.order_by(ParcelRow.updated_at, ParcelRow.id).limit(budget))
@@ -68,7 +79,7 @@ def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: i
     for row in rows:
         report.polled += 1
         try:
-            events = hub.call_vendor("get_status", lambda: vendor.get_status(row.reservation_id))
+            events = hub.call_vendor("get_status", lambda: vendor.get_status(row.reservation_id), vendor=name)
         except TransientError:
             report.unreachable += 1
             continue
@@ -92,4 +103,4 @@ def sync_statuses(hub: Hub, *, lockers: Collection[str] | None = None, budget: i
                 report.duplicates += 1
         if progress:
             progress()
-    return report
+    return mode

@@ -39,7 +39,7 @@ def test_degrading_lockers_are_flagged_and_healthy_ones_are_not(pilot: Path, sim
     report = health(pilot, "--maintenance-csv", str(visits))
 
     assert report["as_of"] == world.now.isoformat()
-    assert report["collected"]["received"] == report["collected"]["stored"] > 4000
+    assert report["collected"][0]["received"] == report["collected"][0]["stored"] > 4000
     lockers = {h["locker_id"]: h for h in report["lockers"]}
     assert len(lockers) == 12
     for locker_id, h in lockers.items():
@@ -66,7 +66,7 @@ def test_degrading_lockers_are_flagged_and_healthy_ones_are_not(pilot: Path, sim
         lid for lid, kind in degrading.items() if kind is Degradation.DOOR)  # 18 door faults this week
 
     again = health(pilot)  # a re-run: nothing new to store, no alert opened twice
-    assert again["collected"]["stored"] == 0 and again["collected"]["duplicates"] > 0
+    assert again["collected"][0]["stored"] == 0 and again["collected"][0]["duplicates"] > 0
     assert again["alerts"] == []
 
 
@@ -106,6 +106,6 @@ def test_an_unreachable_vendor_is_reported_and_stored_telemetry_still_scored(pil
     world.inject_fault(503, count=50)  # more than the hub's bounded retries
     down = health(pilot)
     world.inject_fault(503, count=0)
-    assert down["collected"]["error"] is not None and "503" in down["collected"]["error"]
-    assert down["collected"]["stored"] == 0
+    assert down["collected"][0]["error"] is not None and "503" in down["collected"][0]["error"]
+    assert down["collected"][0]["stored"] == 0
     assert [h["score"] for h in down["lockers"]] == [h["score"] for h in first["lockers"]]

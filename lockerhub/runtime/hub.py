@@ -11,6 +11,7 @@ hub object, so their state is per process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -49,7 +50,9 @@ class Hub:
     max_booking_attempts: int = 5
     settings: Settings = field(default_factory=Settings)
     _connectors: dict[tuple[str, str], Any] = field(default_factory=dict)
+    catalog_max_age_s: float = 300.0  # a hub that lives on (``lockerhub run --watch``) lists the networks again
     _catalog: Catalog | None = None
+    _catalog_at: float = 0.0
 
     @classmethod
     def open(cls, config_path: str | Path, *, settings: Settings | None = None, clock: Clock = utc_now,
@@ -97,8 +100,9 @@ class Hub:
         return self.config.hub.vendors[name or self.vendor_name].connector
 
     def catalog(self, *, refresh: bool = False) -> Catalog:
-        """Every routed vendor's network and size classes as one catalog (each locker knows its vendor)."""
-        if self._catalog is None or refresh:
+        """Every routed vendor's network and size classes as one catalog (each locker knows its vendor), listed
+        again when ``refresh`` or older than ``catalog_max_age_s``."""
+        if self._catalog is None or refresh or time.monotonic() - self._catalog_at > self.catalog_max_age_s:
             regions = self.config.hub.routing.regions
             catalog = Catalog({}, [], frozenset(regions) if regions is not None else None)
             for name in self.vendor_names:
@@ -106,7 +110,7 @@ class Hub:
                 lockers = self.call_vendor("list_lockers", lambda: list(vendor.list_lockers()), vendor=name)
                 classes = self.call_vendor("size_classes", vendor.size_classes, vendor=name)
                 catalog.add(name, lockers, classes)
-            self._catalog = catalog
+            self._catalog, self._catalog_at = catalog, time.monotonic()
         return self._catalog
 
     def call_vendor(self, operation: str, fn: Callable[[], T], *, vendor: str | None = None) -> T:

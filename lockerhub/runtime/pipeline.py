@@ -16,6 +16,7 @@ from lockerhub.runtime.booking import BookingReport, book_pending
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.ingest import IngestReport, ingest_inbox
 from lockerhub.runtime.relay import RelayReport, relay_outbox
+from lockerhub.runtime.reroute import RerouteReport, reroute_offline
 from lockerhub.runtime.sync import SyncReport, sync_statuses
 
 
@@ -23,11 +24,13 @@ from lockerhub.runtime.sync import SyncReport, sync_statuses
 class RunResult:
     ingested: list[IngestReport] = field(default_factory=list)
     booking: BookingReport = field(default_factory=BookingReport)
+    reroute: RerouteReport = field(default_factory=RerouteReport)
     sync: SyncReport = field(default_factory=SyncReport)
     relay: RelayReport = field(default_factory=RelayReport)
 
     def as_dict(self) -> dict[str, Any]:
         return {"ingested": [asdict(r) for r in self.ingested], "booking": asdict(self.booking),
+                "reroute": asdict(self.reroute),
                 "sync": asdict(self.sync),
                 "relay": {"published": self.relay.published, "files": [str(p) for p in self.relay.files],
                           "waiting": self.relay.waiting}}
@@ -43,6 +46,10 @@ class RunResult:
         b = self.booking
         table.add_row("book", f"{b.booked} booked, {b.rejected} rejected, {b.deferred} deferred, "
                               f"{b.quarantined} quarantined")
+        r = self.reroute
+        if r.redirected or r.stuck or r.cancel_quarantined:
+            table.add_row("re-route", f"{r.redirected} redirected from lockers out of service, {r.stuck} without a "
+                                      f"locker in service, {r.cancel_quarantined} old reservation(s) quarantined")
         s = self.sync
         table.add_row("sync", f"{s.polled} polled, {s.applied} applied, {s.stale} stale, {s.quarantined} quarantined")
         waiting = ", ".join(f"{p}: {n}" for p, n in sorted(self.relay.waiting.items()))
@@ -56,6 +63,7 @@ def run_hub(hub: Hub) -> RunResult:
     for partner in hub.config.hub.partners:
         result.ingested.extend(ingest_inbox(hub, partner))
     result.booking = book_pending(hub)
+    result.reroute = reroute_offline(hub)
     result.sync = sync_statuses(hub)
     result.relay = relay_outbox(hub)
     return result

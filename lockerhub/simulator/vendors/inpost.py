@@ -44,6 +44,7 @@ and ``shuffle`` holds each back a random moment so later ones overtake it. Fault
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import random
 import secrets
@@ -473,10 +474,8 @@ class WebhookSender:
     def _run(self) -> None:
         with requests.Session() as http:
             while not self._stop.is_set():
-                try:
+                with contextlib.suppress(queue.Empty):  # nothing new: send what is due
                     self._plan(self._bodies.get(timeout=0.02 if self._pending else 0.1))
-                except queue.Empty:
-                    pass
                 self._send_due(http)
 
     def _plan(self, body: dict[str, Any]) -> None:

@@ -7,18 +7,24 @@ secrets).
 Timeouts: ``requests`` waits forever unless told otherwise, and one hung vendor call would stall a whole booking
 run (and hold its circuit breaker's probe). Clients pass an explicit ``timeout`` on every call (a connector test
 checks this); the session from :func:`session` adds :data:`DEFAULT_TIMEOUT` to any call that forgets one.
+
+Vendor clients subclass :class:`VendorHttpClient` (session, timeouts, TLS, sending); connectors answer ``check()``
+with :func:`check_http`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import pydantic
 import requests
 
-from lockerhub.errors import AuthError, RejectedError, TransientError, VendorError
+from lockerhub.errors import AuthError, LockerhubError, RejectedError, TransientError, VendorError
+from lockerhub.plugins.protocols import CheckResult
 
 DEFAULT_TIMEOUT = (3.05, 15.0)  # connect, read (seconds)
 
@@ -78,3 +84,87 @@ def raise_for_status(vendor: str, response: requests.Response) -> requests.Respo
 def transport_error(vendor: str, exc: requests.RequestException) -> TransientError:
     """Connection errors and timeouts are transient; the message names the kind of failure only."""
     return TransientError(f"{vendor} request failed: {type(exc).__name__}")
+
+
+def masked_url(url: str) -> str:
+    """scheme://host:port only, like kombu's ``as_uri``: no credentials, path or query."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def path_segment(value: str) -> str:
+    """One path segment, percent-encoded (ids come from data, not from us)."""
+    return requests.utils.quote(value, safe="")
+
+
+class VendorHttpClient:
+    """What every vendor's HTTP client shares: the base URL, timeouts, TLS verification, the user agent and one
+    ``requests.Session`` (from :func:`session`), created on first use. Subclasses set ``vendor`` (the name errors
+    carry) and add credentials and the vendor's calls."""
+
+    vendor: ClassVar[str]
+
+    def __init__(self, base_url: str, *, timeout_s: float, verify_tls: bool | str, user_agent: str) -> None:
+        """``verify_tls``: as requests' ``verify``: True (the system's CAs), a CA bundle path, or False."""
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (min(3.05, timeout_s), timeout_s)  # connect, read
+        self.verify_tls = verify_tls
+        self.user_agent = user_agent
+        self._session: requests.Session | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            self._session = session(self.user_agent)
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _send(self, method: str, path: str, *, headers: dict[str, str], params: dict[str, Any] | None = None,
+              json: Any = None) -> requests.Response:
+        """One request (``Accept: application/json``, the timeout, TLS as configured), its status not yet read;
+        connection errors and timeouts are :func:`transport_error`."""
+        try:
+            return self.session.request(method, self.base_url + path, params=params, json=json,
+                                        headers={"Accept": "application/json", **headers}, timeout=self.timeout,
+                                        verify=self.verify_tls)
+        except requests.RequestException as exc:
+            raise transport_error(self.vendor, exc) from exc
+
+
+def check_http(
+    config: pydantic.BaseModel, base_url: str, probe: Callable[[], str], *, env_prefix: str, refused: str, api: str,
+) -> CheckResult:
+    """A connector's ``check()``: the config validated again, then ``probe`` (one cheap authenticated call that
+    returns what to say when it worked), its errors said as what to fix. ``refused`` follows the masked base URL
+    when the vendor refuses the credentials (AuthError); ``api`` names what the base URL should serve."""
+    result = CheckResult()
+    try:
+        type(config).model_validate(config.model_dump())
+    except pydantic.ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "config" for e in exc.errors())  # () = the whole
+        return result.add("config", False, f"invalid field(s): {fields}")
+    result.add("config", True)
+    where = masked_url(base_url)
+    try:
+        authenticated = probe()
+    except AuthError:
+        return result.add("auth", False, f"{where} {refused}")
+    except TransientError as exc:
+        if isinstance(exc.__cause__, requests.RequestException):
+            return result.add("reachable", False, f"cannot reach {where} ({type(exc.__cause__).__name__}); "
+                                                  f"check base_url ({env_prefix}BASE_URL) and that it is up")
+        return result.add("reachable", False, f"{where} is unavailable right now: {exc.message}")
+    except LockerhubError as exc:
+        return result.add("api", False, f"{where} does not look like {api}: {exc.message}")
+    except ValueError:  # JSON decoding
+        return result.add("api", False, f"{where} answered with something other than JSON")
+    result.add("reachable", True, where)
+    return result.add("auth", True, authenticated)

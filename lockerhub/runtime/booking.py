@@ -18,6 +18,13 @@ The soft reservation is on record before the confirm
     reservation forgotten and the parcel allocated again in the same run, with fresh keys. A refused confirm whose
     reservation the vendor nevertheless reports as booked is quarantined (stage ``book``) for a person to decide.
 
+Several workers at once
+    Every decision on a parcel (hold a soft reservation, forget it, book, reject) locks the parcel's row and keeps
+    the first decision: a worker that finds the parcel decided, or held by another worker's reservation, releases
+    its own (unless it is the same one: the same keys give the same reservation) and leaves the parcel. So no
+    parcel holds two bookings and none is left orphaned at the vendor (four threads on PostgreSQL:
+    ``tests/integration/test_concurrent_booking.py``); the vendor gives each compartment to one reservation.
+
 Idempotency keys
     Derived from the parcel's domain key and its booking round (``ParcelRow.parcel["booking_round"]``, 0 until a
     reservation is forgotten, then counted up): ``<key>:reserve:<locker>`` and ``<key>:book`` in round 0,
@@ -28,6 +35,7 @@ Idempotency keys
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,8 +104,11 @@ def _reserve(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party, round_:
         classes = fitting_classes(parcel, catalog.classes_of(name))
         if not classes:
             continue
-        available = (hub.call_vendor("precheck", lambda: vendor.precheck(locker.locker_id, parcel), vendor=name)
-                     if hub.vendor_can(Capability.PRECHECK, name) else classes)
+        try:
+            available = (hub.call_vendor("precheck", lambda: vendor.precheck(locker.locker_id, parcel), vendor=name)
+                         if hub.vendor_can(Capability.PRECHECK, name) else classes)
+        except RejectedError:  # e.g. out of service since the network was listed: try the next locker
+            continue
         size = next((c for c in classes if c in available), None)
         if size is None:
             continue
@@ -143,11 +154,21 @@ def _require_unconfirmed(hub: Hub, row: ParcelRow, name: str, reservation_id: st
                                     "not re-routed; settle the booking with the vendor") from refused
 
 
+class _TakenByAnotherWorker(Exception):
+    """Another worker holds or decided this parcel since this run listed it: this run leaves it alone."""
+
+
 def _hold(hub: Hub, row: ParcelRow, name: str, soft: Reservation) -> None:
-    """Put the soft reservation (at vendor ``name``) on record (committed) before it is confirmed."""
+    """Put the soft reservation (at vendor ``name``) on record (committed) before it is confirmed. When another
+    worker got there first (the parcel is decided, or holds another reservation), this one is released instead and
+    :class:`_TakenByAnotherWorker` raised."""
     with hub.store.transaction() as s:
-        fresh = s.get(ParcelRow, row.id)
-        assert fresh is not None
+        fresh = _decided(s, row)
+        holds = s.scalar(select(ParcelRow.reservation_id).where(ParcelRow.id == row.id))
+        if fresh is None or holds not in (None, soft.reservation_id):
+            if holds != soft.reservation_id:  # the same reservation (the same keys) is the other worker's too
+                _release(hub, name, soft.reservation_id)
+            raise _TakenByAnotherWorker(row.key)
         fresh.locker_id, fresh.size_class = soft.locker_id, soft.size_class
         fresh.reservation_id, fresh.compartment_id = soft.reservation_id, soft.compartment_id
         fresh.parcel = {**fresh.parcel, HELD_FIELD: name}
@@ -156,8 +177,9 @@ def _hold(hub: Hub, row: ParcelRow, name: str, soft: Reservation) -> None:
 def _forget(hub: Hub, row: ParcelRow) -> int:
     """Drop the pending reservation (the vendor refused to confirm it, and it is not booked); the next round."""
     with hub.store.transaction() as s:
-        fresh = s.get(ParcelRow, row.id)
-        assert fresh is not None
+        fresh = _decided(s, row)
+        if fresh is None or fresh.reservation_id != row.reservation_id:
+            raise _TakenByAnotherWorker(row.key)
         fresh.locker_id = fresh.size_class = fresh.reservation_id = fresh.compartment_id = None
         round_ = booking_round(fresh.parcel) + 1
         fresh.parcel = {**{k: v for k, v in fresh.parcel.items() if k != HELD_FIELD}, ROUND_FIELD: round_}
@@ -179,10 +201,19 @@ def _book(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party) -> tuple[s
     return name, _confirm(hub, row, name, soft.reservation_id, round_)
 
 
+def _decided(s: Session, row: ParcelRow) -> ParcelRow | None:
+    """The parcel's row locked for this decision, or None when another worker decided it meanwhile (it is no longer
+    CREATED): the first decision stands, and the row lock makes the second one wait to see it."""
+    fresh = s.get(ParcelRow, row.id, with_for_update=True, populate_existing=True)
+    assert fresh is not None
+    return fresh if fresh.status == ParcelStatus.CREATED.value else None
+
+
 def _reject(hub: Hub, row: ParcelRow, reason: str) -> None:
     with hub.store.transaction() as s:
-        fresh = s.get(ParcelRow, row.id)
-        assert fresh is not None
+        fresh = _decided(s, row)
+        if fresh is None:
+            return
         fresh.locker_id = fresh.size_class = fresh.reservation_id = fresh.compartment_id = None  # a refused hold
         fresh.parcel = {k: v for k, v in fresh.parcel.items() if k != HELD_FIELD}
         record_event(s, fresh, ParcelEvent(status=ParcelStatus.REJECTED, reason=reason, occurred_at=hub.clock(),
@@ -196,10 +227,15 @@ def _quarantine(hub: Hub, s: Session, row: ParcelRow, exc: LockerhubError) -> No
 
 
 def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
+    with hub.store.transaction() as s:
+        if s.scalar(select(ParcelRow.status).where(ParcelRow.id == row.id)) != ParcelStatus.CREATED.value:
+            return  # another worker booked or refused it since this run listed it
     parcel = Parcel.model_validate({k: v for k, v in row.parcel.items() if k not in HUB_FIELDS})
     recipient = Party.model_validate_json(hub.cipher.decrypt(row.recipient_enc, context=RECIPIENT_CONTEXT) or "{}")
     try:
         name, booked = _book(hub, row, parcel, recipient)
+    except _TakenByAnotherWorker:
+        return
     except AllocationError as exc:
         _reject(hub, row, exc.message)
         report.rejected += 1
@@ -230,8 +266,12 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
                 report.deferred += 1
         return
     with hub.store.transaction() as s:
-        fresh = s.get(ParcelRow, row.id)
-        assert fresh is not None
+        fresh = _decided(s, row)
+        if fresh is None:
+            other = s.scalar(select(ParcelRow.reservation_id).where(ParcelRow.id == row.id))
+            if other != booked.reservation_id:  # another worker decided otherwise: release this booking
+                _release(hub, name, booked.reservation_id)
+            return
         fresh.vendor, fresh.locker_id = name, booked.locker_id
         fresh.parcel = {k: v for k, v in fresh.parcel.items() if k != HELD_FIELD}
         fresh.size_class, fresh.reservation_id, fresh.compartment_id = (
@@ -241,6 +281,13 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
         record_event(s, fresh, ParcelEvent(status=ParcelStatus.BOOKED, occurred_at=hub.clock(), source="hub",
                                            event_id=f"book:{booked.reservation_id}", locker_id=booked.locker_id))
     report.booked += 1
+
+
+def _release(hub: Hub, name: str, reservation_id: str) -> None:
+    """Cancel a booking no parcel holds (best effort: reconciliation finds one this cannot cancel)."""
+    vendor = hub.vendor(name)
+    with contextlib.suppress(LockerhubError):
+        hub.call_vendor("cancel", lambda: vendor.cancel(reservation_id), vendor=name)
 
 
 def book_pending(hub: Hub, *, limit: int | None = None, progress=None) -> BookingReport:  # type: ignore[no-untyped-def]

@@ -185,8 +185,8 @@ def replay(hub: Hub, selection: ReplayFilter | Sequence[str], *, dry_run: bool,
     except LockerhubError:
         hub._catalog = None  # the vendor is unreachable: each stage finds out and says so
     tap = _TapLog()  # every configured vendor is tapped: a booking may go to any routed one, a cancel to any
-    connectors = {**hub._connectors,
-                  **{("vendors", name): _tap(hub.vendor(name), tap, dry_run=dry_run) for name in hub.config.hub.vendors}}
+    taps = {("vendors", name): _tap(hub.vendor(name), tap, dry_run=dry_run) for name in hub.config.hub.vendors}
+    connectors = {**hub._connectors, **taps}
     # bookings: a failure stays with this item instead of opening a second one (book_one's own quarantine)
     work = dataclasses.replace(hub, _connectors=connectors, max_booking_attempts=sys.maxsize)
     if not dry_run:

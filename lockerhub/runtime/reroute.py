@@ -3,8 +3,9 @@ again at the next candidate locker (at any routed vendor), its old reservation i
 REDIRECTED with its new locker.
 
 Which parcels: BOOKED or LABELLED (nothing is in the locker yet) whose locker the vendor now lists as offline or
-in maintenance in the hub's catalog (listed by this run's booking, at most ``Hub.catalog_max_age_s`` old). Candidates are booking's: the recipient's requested locker
-if it is back in service, else neighbours, the preferred vendor's first.
+in maintenance in the hub's catalog (listed by this run's booking, at most ``Hub.catalog_max_age_s`` old).
+Candidates are booking's: the recipient's requested locker if it is back in service, else neighbours, the
+preferred vendor's first.
 
 Order of work, so nothing is lost or booked twice: the new locker is reserved and confirmed first, with idempotency
 keys of the next booking round (a run that dies in between gets the same booking back next time); then the

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 from lockerhub_gls import GlsConfig, GlsConnector
+from lockerhub_gls.connector import carrier_parcel_id
 
 from lockerhub.errors import AuthError, RejectedError, TransientError
 from lockerhub.model import (
@@ -110,7 +111,8 @@ def test_reserve_and_book_once_per_key_then_deliver_and_collect(
     assert soft.expires_at == world.now + world.soft_ttl  # type: ignore[operator]
     assert soft.size_class == "MEDIUM" and soft.compartment_id is not None
     assert connector.reserve(locker(world, 3), "MEDIUM", idempotency_key="parcel-1") == soft
-    assert server.network.carrier_parcel_ids()[before:] == ["parcel-1"]  # one reservation for one key
+    assert server.network.carrier_parcel_ids()[before:] == [carrier_parcel_id("parcel-1")]  # one per key
+    assert soft.reservation_id == carrier_parcel_id("parcel-1") and len(soft.reservation_id) == 32
 
     hard = connector.book(soft.reservation_id, idempotency_key="book-1")
     assert hard.kind == ReservationKind.HARD and hard.access_code is not None and hard.expires_at is None
@@ -128,7 +130,7 @@ def test_reserve_and_book_once_per_key_then_deliver_and_collect(
     assert [(e.event.raw_code, e.event.status) for e in events] == [
         ("BOOKING_CREATED", ParcelStatus.CREATED), ("BOOKING_CONFIRMED", ParcelStatus.BOOKED),
         ("COURIER_DELIVERED", ParcelStatus.DEPOSITED), ("CONSIGNEE_COLLECTED", ParcelStatus.COLLECTED)]
-    assert {e.reservation_id for e in events} == {"parcel-1"}
+    assert {e.reservation_id for e in events} == {carrier_parcel_id("parcel-1")}
     assert all(e.event.source == "gls" and e.event.locker_id == soft.locker_id for e in events)
     assert len({e.event.event_id for e in events}) == 4 and events[0].event.occurred_at.utcoffset() is not None
     state = ParcelState()
@@ -248,6 +250,6 @@ def test_list_reservations_maps_states_and_follows_the_cursor(
     assert [(mine[r.reservation_id].status, mine[r.reservation_id].state, mine[r.reservation_id].kind)
             for r in (soft, booked)] == [(ParcelStatus.CREATED, "BOOKING_CREATED", ReservationKind.SOFT),
                                          (ParcelStatus.BOOKED, "BOOKING_CONFIRMED", ReservationKind.HARD)]
-    assert mine["lr-soft"].expires_at == soft.expires_at and mine["lr-soft"].created_at == world.now
-    assert mine["lr-soft"].locker_id == locker_id and mine["lr-book"].expires_at is None
+    assert mine[soft.reservation_id].expires_at == soft.expires_at and mine[soft.reservation_id].created_at == world.now
+    assert mine[soft.reservation_id].locker_id == locker_id and mine[booked.reservation_id].expires_at is None
     assert connector.list_reservations(cursor=str(start)).items == page.items[start:]

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 import requests
-from lockerhub_inpost import InpostConfig, InpostConnector, client
+from lockerhub_inpost import InpostConfig, InpostConnector
 
 from lockerhub.errors import AuthError, TransientError
+from lockerhub.plugins import http
 from lockerhub.simulator import World
 from lockerhub.simulator.faults import FaultKind, FaultRate
 from lockerhub.simulator.vendors.inpost import Server
@@ -100,7 +101,7 @@ def test_every_request_carries_a_timeout(monkeypatch: pytest.MonkeyPatch, server
             sent.append((str(method), kwargs.get("timeout")))
             return super().request(method, url, *args, **kwargs)
 
-    monkeypatch.setattr(client, "session", lambda user_agent: Recording())
+    monkeypatch.setattr(http, "session", lambda user_agent: Recording())
     with make(server, timeout_s=7) as conn:
         assert conn.check().ok and list(conn.list_lockers())
         soft = conn.reserve(locker(world, 11), "small", idempotency_key="timeouts-1")

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import requests
 import responses
-from lockerhub_simlocker import SimlockerConfig, SimlockerConnector, client
+from lockerhub_simlocker import SimlockerConfig, SimlockerConnector
 
 from lockerhub.model import Dimensions, Parcel
+from lockerhub.plugins import http
 from lockerhub.plugins.http import DEFAULT_TIMEOUT, session
 from lockerhub.simulator import SimulatorServer, World
 
@@ -44,7 +45,7 @@ def strict(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[StrictSession]]:
         made[-1].headers["User-Agent"] = user_agent
         return made[-1]
 
-    monkeypatch.setattr(client, "session", factory)
+    monkeypatch.setattr(http, "session", factory)  # what VendorHttpClient calls
     yield made
 
 

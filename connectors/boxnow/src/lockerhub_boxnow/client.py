@@ -22,7 +22,8 @@ from typing import Any
 import requests
 
 from lockerhub.errors import AuthError, RejectedError, VendorError
-from lockerhub.plugins.http import raise_for_status, session, transport_error
+from lockerhub.plugins.http import VendorHttpClient, raise_for_status
+from lockerhub.plugins.http import path_segment as _seg
 
 VENDOR = "boxnow"
 TOKEN_PATH = "/api/v1/auth-sessions"
@@ -37,38 +38,22 @@ class BoxnowRejection(RejectedError):
         super().__init__(message, **kwargs)
 
 
-class BoxnowClient:
+class BoxnowClient(VendorHttpClient):
     """Thin wrapper over one ``requests.Session`` (created on first use) and one cached access token."""
+
+    vendor = VENDOR
 
     def __init__(
         self, base_url: str, client_id: str, client_secret: str, *, timeout_s: float = 10,
         verify_tls: bool = True, user_agent: str = "lockerhub-boxnow", refresh_margin_s: float = 60,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, timeout_s=timeout_s, verify_tls=verify_tls, user_agent=user_agent)
         self._client_id = client_id
         self._client_secret = client_secret
-        self.timeout = (min(3.05, timeout_s), timeout_s)
-        self.verify_tls = verify_tls
-        self.user_agent = user_agent
         self.refresh_margin_s = refresh_margin_s
-        self._session: requests.Session | None = None
         self._token: str | None = None
         self._renew_at = 0.0
         self._token_lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"BoxnowClient(base_url={self.base_url!r})"
-
-    @property
-    def session(self) -> requests.Session:
-        if self._session is None:
-            self._session = session(self.user_agent)
-        return self._session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
 
     # --- API --------------------------------------------------------------------------------------------------
 
@@ -162,20 +147,6 @@ class BoxnowClient:
         except RejectedError as exc:
             code = _error_code(response)
             raise BoxnowRejection(f"{exc.message}: {code}" if code else exc.message, code=code) from None
-
-    def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
-              headers: dict[str, str]) -> requests.Response:
-        try:
-            return self.session.request(method, self.base_url + path, params=params, json=json,
-                                        headers={"Accept": "application/json", **headers}, timeout=self.timeout,
-                                        verify=self.verify_tls)
-        except requests.RequestException as exc:
-            raise transport_error(VENDOR, exc) from exc
-
-
-def _seg(value: str) -> str:
-    """One path segment, percent-encoded (ids come from data, not from us)."""
-    return requests.utils.quote(value, safe="")
 
 
 def _error_code(response: requests.Response) -> str | None:

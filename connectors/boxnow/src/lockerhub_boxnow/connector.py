@@ -46,14 +46,12 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any
 
 import pydantic
-import requests
 from pydantic import SecretStr
 
-from lockerhub.errors import AuthError, LockerhubError, MappingError, ParseError, RejectedError, TransientError
+from lockerhub.errors import AuthError, MappingError, ParseError, RejectedError
 from lockerhub.model import (
     AccessCode,
     Dimensions,
@@ -65,6 +63,8 @@ from lockerhub.model import (
     SizeClass,
 )
 from lockerhub.model.crosswalk import Crosswalk, load_crosswalk
+from lockerhub.plugins.http import check_http
+from lockerhub.plugins.lifecycle import ClientOwner
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, VendorEvent
 from lockerhub.plugins.registry import package_version
 from lockerhub_boxnow import webhook
@@ -90,7 +90,7 @@ def crosswalk() -> Crosswalk:
     return load_crosswalk(Path(__file__).with_name("statuses.yaml"))
 
 
-class BoxnowConnector:
+class BoxnowConnector(ClientOwner[BoxnowClient]):
     """Locker-vendor connector for a BoxNow-style partner API."""
 
     id = "boxnow"
@@ -104,60 +104,32 @@ class BoxnowConnector:
 
     def __init__(self, config: BoxnowConfig) -> None:
         self.config = config
-        self._client: BoxnowClient | None = None
 
     def __repr__(self) -> str:
         return f"BoxnowConnector(base_url={self.config.base_url!s})"
 
-    @property
-    def client(self) -> BoxnowClient:
-        if self._client is None:
-            self._client = BoxnowClient(
-                str(self.config.base_url), self.config.client_id, self.config.client_secret.get_secret_value(),
-                timeout_s=self.config.timeout_s, verify_tls=self.config.verify_tls,
-                user_agent=f"lockerhub-boxnow/{self.version}", refresh_margin_s=self.config.token_refresh_margin_s,
-            )
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _new_client(self) -> BoxnowClient:
+        return BoxnowClient(
+            str(self.config.base_url), self.config.client_id, self.config.client_secret.get_secret_value(),
+            timeout_s=self.config.timeout_s, verify_tls=self.config.verify_tls,
+            user_agent=f"lockerhub-boxnow/{self.version}", refresh_margin_s=self.config.token_refresh_margin_s,
+        )
 
     # --- check --------------------------------------------------------------------------------------------
 
     def check(self) -> CheckResult:
         """Validate the config, then a token and one page of one destination; say what is wrong."""
-        result = CheckResult()
-        try:
-            BoxnowConfig.model_validate(self.config.model_dump())
-        except pydantic.ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-            return result.add("config", False, f"invalid field(s): {fields}")
-        result.add("config", True)
-        where = _masked(str(self.config.base_url))
-        try:
+        def probe() -> str:
             self.client.access_token(renew=True)
             listed = len(list(itertools.islice(self.client.iter_destinations(page_size=1), 1)))
-        except AuthError:
-            return result.add("auth", False, f"{where} refused the client credentials; check client_id "
-                                             f"({ENV_PREFIX}CLIENT_ID) and client_secret ({ENV_PREFIX}CLIENT_SECRET)")
-        except TransientError as exc:
-            if isinstance(exc.__cause__, requests.RequestException):
-                return result.add("reachable", False, f"cannot reach {where} ({type(exc.__cause__).__name__}); "
-                                                      f"check base_url ({ENV_PREFIX}BASE_URL) and that it is up")
-            return result.add("reachable", False, f"{where} is unavailable right now: {exc.message}")
-        except LockerhubError as exc:
-            return result.add("api", False, f"{where} does not look like the BoxNow partner API: {exc.message}")
-        except ValueError:  # JSON decoding
-            return result.add("api", False, f"{where} answered with something other than JSON")
-        result.add("reachable", True, where)
-        return result.add("auth", True, f"authenticated; {listed} destination(s) on the first page")
+            return f"authenticated; {listed} destination(s) on the first page"
+
+        return check_http(
+            self.config, str(self.config.base_url), probe, env_prefix=ENV_PREFIX,
+            refused=f"refused the client credentials; check client_id ({ENV_PREFIX}CLIENT_ID) and client_secret "
+                    f"({ENV_PREFIX}CLIENT_SECRET)",
+            api="the BoxNow partner API",
+        )
 
     # --- locker network -----------------------------------------------------------------------------------
 
@@ -268,10 +240,3 @@ def _locker(index: int, item: dict[str, Any]) -> Locker:
         field = exc.args[0] if isinstance(exc, KeyError) else ".".join(str(p) for p in exc.errors()[0]["loc"])
         raise ParseError(f"boxnow destinations[{index}].{field}", expected="a destination as the partner API "
                          "lists it", found="a missing or invalid value") from None
-
-
-def _masked(url: str) -> str:
-    """scheme://host:port only, like kombu's ``as_uri``: no credentials, path or query."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"

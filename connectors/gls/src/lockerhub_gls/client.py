@@ -15,41 +15,26 @@ from typing import Any
 import requests
 
 from lockerhub.errors import RejectedError
-from lockerhub.plugins.http import raise_for_status, session, transport_error
+from lockerhub.plugins.http import VendorHttpClient, raise_for_status
+from lockerhub.plugins.http import path_segment as _seg
 
 VENDOR = "gls"
 PUBLISH = "/parcels/data/by-tenant-locker-id"
 _ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
 
-class GlsClient:
+class GlsClient(VendorHttpClient):
     """Thin wrapper over one ``requests.Session``, created on first use."""
+
+    vendor = VENDOR
 
     def __init__(
         self, base_url: str, api_key: str, *, timeout_s: float = 10, verify_tls: bool | str = True,
         user_agent: str = "lockerhub-gls", page_size: int = 50,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, timeout_s=timeout_s, verify_tls=verify_tls, user_agent=user_agent)
         self._api_key = api_key
-        self.timeout = (min(3.05, timeout_s), timeout_s)
-        self.verify_tls = verify_tls
-        self.user_agent = user_agent
         self.page_size = page_size
-        self._session: requests.Session | None = None
-
-    def __repr__(self) -> str:
-        return f"GlsClient(base_url={self.base_url!r})"
-
-    @property
-    def session(self) -> requests.Session:
-        if self._session is None:
-            self._session = session(self.user_agent)
-        return self._session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
 
     # --- API --------------------------------------------------------------------------------------------------
 
@@ -97,14 +82,10 @@ class GlsClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
         idempotency_key: str | None = None, locker_id: str | None = None,
     ) -> requests.Response:
-        headers = {"X-API-Key": self._api_key, "Accept": "application/json"}
+        headers = {"X-API-Key": self._api_key}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        try:
-            response = self.session.request(method, self.base_url + path, params=params, json=json, headers=headers,
-                                            timeout=self.timeout, verify=self.verify_tls)
-        except requests.RequestException as exc:
-            raise transport_error(VENDOR, exc) from exc
+        response = self._send(method, path, params=params, json=json, headers=headers)
         try:
             return raise_for_status(VENDOR, response)
         except RejectedError as exc:
@@ -113,11 +94,6 @@ class GlsClient:
             if code is None and not about:
                 raise
             raise RejectedError(f"{exc.message}{': ' + code if code else ''}{about}", hint=exc.hint) from None
-
-
-def _seg(value: str) -> str:
-    """One path segment, percent-encoded (ids come from data, not from us)."""
-    return requests.utils.quote(value, safe="")
 
 
 def _error_code(response: requests.Response) -> str | None:

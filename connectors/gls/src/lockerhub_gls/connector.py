@@ -22,10 +22,11 @@ Status crosswalk file
     ``parse_webhook`` and ``list_reservations`` alike. An unknown code is a ``MappingError``.
 
 Limits / Pitfalls
-    - ``reserve`` publishes a BOOKING with ``allocationType: SOFT_RESERVATION`` whose ``carrierParcelId`` is the
-      idempotency key: the platform keys parcels by it, so the same key again is the same parcel, and the
-      reservation id lockerhub keeps is that ``carrierParcelId``. The same key for another locker or size is
-      refused (``PARCEL_ALREADY_EXISTS``). Keys longer than 100 characters are refused.
+    - ``reserve`` publishes a BOOKING with ``allocationType: SOFT_RESERVATION`` whose ``carrierParcelId`` is
+      derived from the idempotency key (``lh-`` and 29 hex digits of its SHA-256: 32 characters whatever the key's
+      length): the platform keys parcels by it, so the same key again is the same parcel, and the reservation id
+      lockerhub keeps is that ``carrierParcelId``. The same key for another locker or size is refused
+      (``PARCEL_ALREADY_EXISTS``).
     - A soft reservation lasts until ``expiresAt`` (15 simulated minutes); ``book`` after that is a ``RejectedError``
       (``BOOKING_EXPIRED``) and the parcel's status becomes BOOKING_EXPIRED (canonical CANCELLED): reserve again
       with a new key.
@@ -44,18 +45,16 @@ Limits / Pitfalls
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any
 
-import pydantic
-import requests
 from pydantic import SecretStr
 
-from lockerhub.errors import AuthError, LockerhubError, MappingError, ParseError, TransientError
+from lockerhub.errors import AuthError, MappingError, ParseError
 from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub.model import (
     AccessCode,
@@ -72,6 +71,8 @@ from lockerhub.model import (
     TemperatureClass,
 )
 from lockerhub.model.crosswalk import Crosswalk, load_crosswalk
+from lockerhub.plugins.http import check_http
+from lockerhub.plugins.lifecycle import ClientOwner
 from lockerhub.plugins.protocols import (
     Capability,
     CheckResult,
@@ -101,7 +102,7 @@ def crosswalk() -> Crosswalk:
     return load_crosswalk(Path(__file__).with_name("statuses.yaml"))
 
 
-class GlsConnector:
+class GlsConnector(ClientOwner[GlsClient]):
     """Locker-vendor connector for the GLS/NXT out-of-home platform."""
 
     id = "gls"
@@ -118,60 +119,30 @@ class GlsConnector:
 
     def __init__(self, config: GlsConfig) -> None:
         self.config = config
-        self._client: GlsClient | None = None
 
     def __repr__(self) -> str:
         return f"GlsConnector(base_url={self.config.base_url!s})"
 
-    @property
-    def client(self) -> GlsClient:
-        if self._client is None:
-            self._client = GlsClient(
-                self.config.base_url, self.config.api_key.get_secret_value(), timeout_s=self.config.timeout_s,
-                verify_tls=self.config.tls_verify(), user_agent=f"lockerhub-gls/{self.version}",
-                page_size=self.config.page_size,
-            )
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _new_client(self) -> GlsClient:
+        return GlsClient(
+            self.config.base_url, self.config.api_key.get_secret_value(), timeout_s=self.config.timeout_s,
+            verify_tls=self.config.tls_verify(), user_agent=f"lockerhub-gls/{self.version}",
+            page_size=self.config.page_size,
+        )
 
     # --- check --------------------------------------------------------------------------------------------
 
     def check(self) -> CheckResult:
         """Validate the config, then one authenticated call (the first locker); say what is wrong."""
-        result = CheckResult()
-        try:
-            GlsConfig.model_validate(self.config.model_dump())
-        except pydantic.ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-            return result.add("config", False, f"invalid field(s): {fields}")
-        result.add("config", True)
-        where = _masked(self.config.base_url)
-        try:
+        def probe() -> str:
             self.client.lockers_page(0, 1)
-        except AuthError:
-            return result.add("auth", False, f"{where} answered but refused the API key (HTTP 401/403); "
-                                             f"check api_key ({ENV_PREFIX}API_KEY)")
-        except TransientError as exc:
-            if isinstance(exc.__cause__, requests.RequestException):
-                return result.add("reachable", False, f"cannot reach {where} ({type(exc.__cause__).__name__}); "
-                                                      f"check base_url ({ENV_PREFIX}BASE_URL) and that it is up")
-            return result.add("reachable", False, f"{where} is unavailable right now: {exc.message}")
-        except LockerhubError as exc:
-            return result.add("api", False, f"{where} does not look like the GLS carrier-connector API: "
-                                            f"{exc.message}")
-        except ValueError:  # JSON decoding
-            return result.add("api", False, f"{where} answered with something other than JSON")
-        result.add("reachable", True, where)
-        return result.add("auth", True, "authenticated")
+            return "authenticated"
+
+        return check_http(
+            self.config, self.config.base_url, probe, env_prefix=ENV_PREFIX,
+            refused=f"answered but refused the API key (HTTP 401/403); check api_key ({ENV_PREFIX}API_KEY)",
+            api="the GLS carrier-connector API",
+        )
 
     # --- locker network -----------------------------------------------------------------------------------
 
@@ -205,7 +176,7 @@ class GlsConnector:
 
     def reserve(self, locker_id: str, size_class: str, *, idempotency_key: str) -> Reservation:
         return _reservation(self.client.publish({
-            "eventType": "BOOKING", "carrierLockerId": locker_id, "carrierParcelId": idempotency_key,
+            "eventType": "BOOKING", "carrierLockerId": locker_id, "carrierParcelId": carrier_parcel_id(idempotency_key),
             "shipmentType": "LAST_MILE", "allocationType": "SOFT_RESERVATION", "compartmentSize": size_class,
         }))
 
@@ -288,6 +259,11 @@ def _compartment(raw: dict[str, Any]) -> Compartment:
     )
 
 
+def carrier_parcel_id(idempotency_key: str) -> str:
+    """The ``carrierParcelId`` of a reservation: the same for the same key, 32 characters for any key."""
+    return "lh-" + hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:29]
+
+
 def _reservation(body: dict[str, Any]) -> Reservation:
     compartment = body.get("compartment") or {}
     code = (body.get("accessCodes") or {}).get("consigneeCollectionCode")
@@ -308,11 +284,4 @@ def _kind(body: dict[str, Any]) -> ReservationKind:
 
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _masked(url: str) -> str:
-    """scheme://host:port only, like kombu's ``as_uri``: no credentials, path or query."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
 

@@ -15,7 +15,8 @@ from typing import Any
 import requests
 
 from lockerhub.errors import RejectedError
-from lockerhub.plugins.http import raise_for_status, session, transport_error
+from lockerhub.plugins.http import VendorHttpClient, raise_for_status
+from lockerhub.plugins.http import path_segment as _seg
 
 VENDOR = "inpost"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -23,35 +24,22 @@ _TOKEN = re.compile(r"[a-z][a-z0-9_]{0,47}")
 _MAX_PROBLEMS = 5
 
 
-class ShipxClient:
+class ShipxClient(VendorHttpClient):
     """Thin wrapper over one ``requests.Session``, created on first use."""
+
+    vendor = VENDOR
 
     def __init__(
         self, base_url: str, token: str, organization_id: int, *, timeout_s: float = 10,
         verify_tls: bool | str = True, user_agent: str = "lockerhub-inpost", per_page: int = 100,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, timeout_s=timeout_s, verify_tls=verify_tls, user_agent=user_agent)
         self._token = token
         self.organization_id = organization_id
-        self.timeout = (min(3.05, timeout_s), timeout_s)
-        self.verify_tls = verify_tls
-        self.user_agent = user_agent
         self.per_page = per_page
-        self._session: requests.Session | None = None
 
     def __repr__(self) -> str:
         return f"ShipxClient(base_url={self.base_url!r}, organization_id={self.organization_id})"
-
-    @property
-    def session(self) -> requests.Session:
-        if self._session is None:
-            self._session = session(self.user_agent)
-        return self._session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
 
     # --- API --------------------------------------------------------------------------------------------------
 
@@ -93,14 +81,10 @@ class ShipxClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
         idempotency_key: str | None = None,
     ) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self._token}"}
         if idempotency_key is not None:
             headers[IDEMPOTENCY_HEADER] = idempotency_key
-        try:
-            response = self.session.request(method, self.base_url + path, params=params, json=json, headers=headers,
-                                            timeout=self.timeout, verify=self.verify_tls)
-        except requests.RequestException as exc:
-            raise transport_error(VENDOR, exc) from exc
+        response = self._send(method, path, params=params, json=json, headers=headers)
         try:
             return raise_for_status(VENDOR, response)
         except RejectedError as exc:
@@ -108,11 +92,6 @@ class ShipxClient:
             if what is None:
                 raise
             raise RejectedError(f"{exc.message}: {what}", hint=exc.hint) from None
-
-
-def _seg(value: str) -> str:
-    """One path segment, percent-encoded (ids come from data, not from us)."""
-    return requests.utils.quote(value, safe="")
 
 
 def _explain(response: requests.Response) -> str | None:

@@ -43,14 +43,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any
 
-import pydantic
-import requests
 from pydantic import SecretStr
 
-from lockerhub.errors import AuthError, LockerhubError, MappingError, RejectedError, TransientError
+from lockerhub.errors import MappingError, RejectedError
 from lockerhub.model import (
     AccessCode,
     Dimensions,
@@ -62,6 +59,8 @@ from lockerhub.model import (
     SizeClass,
 )
 from lockerhub.model.crosswalk import Crosswalk, load_crosswalk
+from lockerhub.plugins.http import check_http
+from lockerhub.plugins.lifecycle import ClientOwner
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, VendorEvent
 from lockerhub.plugins.registry import package_version
 from lockerhub_inpost import webhook
@@ -89,7 +88,7 @@ def crosswalk() -> Crosswalk:
     return load_crosswalk(Path(__file__).with_name("statuses.yaml"))
 
 
-class InpostConnector:
+class InpostConnector(ClientOwner[ShipxClient]):
     """Locker-vendor connector for InPost ShipX-style APIs."""
 
     id = "inpost"
@@ -103,60 +102,33 @@ class InpostConnector:
 
     def __init__(self, config: InpostConfig) -> None:
         self.config = config
-        self._client: ShipxClient | None = None
 
     def __repr__(self) -> str:
         return f"InpostConnector(base_url={self.config.base_url!s}, organization_id={self.config.organization_id})"
 
-    @property
-    def client(self) -> ShipxClient:
-        if self._client is None:
-            self._client = ShipxClient(
-                str(self.config.base_url), self.config.token.get_secret_value(), self.config.organization_id,
-                timeout_s=self.config.timeout_s, verify_tls=self.config.tls_verify(),
-                user_agent=f"lockerhub-inpost/{self.version}", per_page=self.config.per_page,
-            )
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _new_client(self) -> ShipxClient:
+        return ShipxClient(
+            str(self.config.base_url), self.config.token.get_secret_value(), self.config.organization_id,
+            timeout_s=self.config.timeout_s, verify_tls=self.config.tls_verify(),
+            user_agent=f"lockerhub-inpost/{self.version}", per_page=self.config.per_page,
+        )
 
     # --- check --------------------------------------------------------------------------------------------
 
     def check(self) -> CheckResult:
         """Validate the config, then one authenticated call (``GET /v1/organizations/{id}``); say what is wrong."""
-        result = CheckResult()
-        try:
-            InpostConfig.model_validate(self.config.model_dump())
-        except pydantic.ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-            return result.add("config", False, f"invalid field(s): {fields}")
-        result.add("config", True)
-        where = _masked(str(self.config.base_url))
-        try:
+        organization = self.config.organization_id
+
+        def probe() -> str:
             self.client.organization()
-        except AuthError:
-            return result.add("auth", False, f"{where} refused the token for organisation "
-                                             f"{self.config.organization_id} (HTTP 401/403); check token "
-                                             f"({ENV_PREFIX}TOKEN) and organization_id ({ENV_PREFIX}ORGANIZATION_ID)")
-        except TransientError as exc:
-            if isinstance(exc.__cause__, requests.RequestException):
-                return result.add("reachable", False, f"cannot reach {where} ({type(exc.__cause__).__name__}); "
-                                                      f"check base_url ({ENV_PREFIX}BASE_URL) and that it is up")
-            return result.add("reachable", False, f"{where} is unavailable right now: {exc.message}")
-        except LockerhubError as exc:
-            return result.add("api", False, f"{where} does not look like the ShipX API: {exc.message}")
-        except ValueError:  # JSON decoding
-            return result.add("api", False, f"{where} answered with something other than JSON")
-        result.add("reachable", True, where)
-        return result.add("auth", True, f"authenticated for organisation {self.config.organization_id}")
+            return f"authenticated for organisation {organization}"
+
+        return check_http(
+            self.config, str(self.config.base_url), probe, env_prefix=ENV_PREFIX,
+            refused=f"refused the token for organisation {organization} (HTTP 401/403); check token "
+                    f"({ENV_PREFIX}TOKEN) and organization_id ({ENV_PREFIX}ORGANIZATION_ID)",
+            api="the ShipX API",
+        )
 
     # --- locker network -----------------------------------------------------------------------------------
 
@@ -258,10 +230,3 @@ def _locker(point: dict[str, Any]) -> Locker:
         postal_code=address.get("post_code"), city=address.get("city"),
         latitude=location.get("latitude"), longitude=location.get("longitude"), state=state,
     )
-
-
-def _masked(url: str) -> str:
-    """scheme://host:port only, like kombu's ``as_uri``: no credentials, path or query."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import pydantic
 from pydantic import SecretStr
@@ -77,6 +77,7 @@ from lockerhub.model import (
 from lockerhub.model.crosswalk import Crosswalk, load_crosswalk
 from lockerhub.model.state_machine import Outcome, ParcelState
 from lockerhub.model.telemetry import TelemetryKind, TelemetryReading
+from lockerhub.plugins.lifecycle import ClientOwner
 from lockerhub.plugins.protocols import Capability, CheckResult, ConnectorKind, VendorEvent
 from lockerhub.plugins.registry import package_version
 from lockerhub_mqtt_cabinet.client import CabinetClient
@@ -129,7 +130,7 @@ class EventStats:
     refused: int = 0  # parcel events the lifecycle forbids (e.g. released after collected)
 
 
-class MqttCabinetConnector:
+class MqttCabinetConnector(ClientOwner[CabinetClient]):
     """Locker-vendor connector for MQTT cabinets (see the module docstring)."""
 
     id = "mqtt-cabinet"
@@ -144,33 +145,19 @@ class MqttCabinetConnector:
     def __init__(self, config: MqttCabinetConfig) -> None:
         self.config = config
         self.event_stats = EventStats()
-        self._client: CabinetClient | None = None
         self._states: dict[str, ParcelState] = {}
         self._readings: deque[TelemetryReading] = deque(maxlen=config.buffer_size)
 
     def __repr__(self) -> str:
         return f"MqttCabinetConnector(broker_url={self.config.broker_url!s}, prefix={self.config.topic_prefix!r})"
 
-    @property
-    def client(self) -> CabinetClient:
-        if self._client is None:
-            c = self.config
-            self._client = CabinetClient(
-                host=c.host, port=c.port, tls=c.tls, username=c.username,
-                password=c.password.get_secret_value() if c.password is not None else None,
-                prefix=c.topic_prefix, client_id=c.client_id, connect_timeout_s=c.connect_timeout_s,
-                buffer_size=c.buffer_size)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _new_client(self) -> CabinetClient:
+        c = self.config
+        return CabinetClient(
+            host=c.host, port=c.port, tls=c.tls, username=c.username,
+            password=c.password.get_secret_value() if c.password is not None else None,
+            prefix=c.topic_prefix, client_id=c.client_id, connect_timeout_s=c.connect_timeout_s,
+            buffer_size=c.buffer_size)
 
     # --- check --------------------------------------------------------------------------------------------
 

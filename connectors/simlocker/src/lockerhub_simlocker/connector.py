@@ -50,18 +50,17 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any
 
-import pydantic
-import requests
 from pydantic import SecretStr
 
-from lockerhub.errors import AuthError, LockerhubError, MappingError, ParseError, TransientError
+from lockerhub.errors import AuthError, MappingError, ParseError
 from lockerhub.mapping import CompiledMapping, load_mapping
 from lockerhub.model import AccessCode, Locker, Parcel, ParcelEvent, Reservation, ReservationKind, SizeClass
 from lockerhub.model.crosswalk import Crosswalk, load_crosswalk
 from lockerhub.model.telemetry import TelemetryReading
+from lockerhub.plugins.http import check_http
+from lockerhub.plugins.lifecycle import ClientOwner
 from lockerhub.plugins.protocols import (
     Capability,
     CheckResult,
@@ -96,7 +95,7 @@ def state_crosswalk() -> Crosswalk:
     return load_crosswalk(Path(__file__).with_name("reservation_states.yaml"))
 
 
-class SimlockerConnector:
+class SimlockerConnector(ClientOwner[SimlockerClient]):
     """Locker-vendor connector for the simulator's reference API."""
 
     id = "simlocker"
@@ -114,60 +113,27 @@ class SimlockerConnector:
 
     def __init__(self, config: SimlockerConfig) -> None:
         self.config = config
-        self._client: SimlockerClient | None = None
 
     def __repr__(self) -> str:
         return f"SimlockerConnector(base_url={self.config.base_url!s})"
 
-    @property
-    def client(self) -> SimlockerClient:
-        if self._client is None:
-            self._client = SimlockerClient(
-                str(self.config.base_url), self.config.api_key.get_secret_value(),
-                timeout_s=self.config.timeout_s, verify_tls=self.config.tls_verify(),
-                user_agent=f"lockerhub-simlocker/{self.version}",
-            )
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _new_client(self) -> SimlockerClient:
+        return SimlockerClient(
+            str(self.config.base_url), self.config.api_key.get_secret_value(),
+            timeout_s=self.config.timeout_s, verify_tls=self.config.tls_verify(),
+            user_agent=f"lockerhub-simlocker/{self.version}",
+        )
 
     # --- check --------------------------------------------------------------------------------------------
 
     def check(self) -> CheckResult:
         """Validate the config, then one authenticated call (``GET /v1/size-classes``); say what is wrong."""
-        result = CheckResult()
-        try:
-            SimlockerConfig.model_validate(self.config.model_dump())
-        except pydantic.ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-            return result.add("config", False, f"invalid field(s): {fields}")
-        result.add("config", True)
-        where = _masked(str(self.config.base_url))
-        try:
-            count = len(self.client.size_classes())
-        except AuthError:
-            return result.add("auth", False, f"{where} answered but refused the API key (HTTP 401/403); "
-                                             f"check api_key ({ENV_PREFIX}API_KEY)")
-        except TransientError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, requests.RequestException):
-                return result.add("reachable", False, f"cannot reach {where} ({type(cause).__name__}); "
-                                                      f"check base_url ({ENV_PREFIX}BASE_URL) and that it is up")
-            return result.add("reachable", False, f"{where} is unavailable right now: {exc.message}")
-        except LockerhubError as exc:
-            return result.add("api", False, f"{where} does not look like the simlocker API: {exc.message}")
-        except ValueError:  # JSON decoding
-            return result.add("api", False, f"{where} answered with something other than JSON")
-        result.add("reachable", True, where)
-        return result.add("auth", True, f"authenticated; {count} size classes")
+        return check_http(
+            self.config, str(self.config.base_url),
+            lambda: f"authenticated; {len(self.client.size_classes())} size classes", env_prefix=ENV_PREFIX,
+            refused=f"answered but refused the API key (HTTP 401/403); check api_key ({ENV_PREFIX}API_KEY)",
+            api="the simlocker API",
+        )
 
     # --- locker network -----------------------------------------------------------------------------------
 
@@ -264,10 +230,3 @@ def _reservation(body: dict[str, Any]) -> Reservation:
 
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _masked(url: str) -> str:
-    """scheme://host:port only, like kombu's ``as_uri``: no credentials, path or query."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"

@@ -6,6 +6,7 @@ Errors a user can fix print as ``file:line:col: error: message`` (one line each,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -59,20 +60,58 @@ def _root(
 # --------------------------------------------------------------------------- demo / run
 
 
+def _demo_vendors(value: str) -> str:
+    """``--vendors``: known names, each once (a usage error otherwise)."""
+    from lockerhub.demo import parse_vendors
+
+    try:
+        return ",".join(parse_vendors(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _demo_mqtt_url(ctx: typer.Context, value: str) -> str:
+    """``--mqtt-url``: an MQTT URL, when the mqtt-cabinet vendor is in ``--vendors`` (never echoed: it may carry a
+    password)."""
+    from lockerhub.errors import LockerhubError
+    from lockerhub.health.mqtt import Broker
+
+    if "mqtt-cabinet" in str(ctx.params.get("vendors") or "").split(","):
+        try:
+            Broker.from_url(value)
+        except LockerhubError:
+            raise typer.BadParameter("expected mqtt://host[:port] or mqtts://host[:port]") from None
+    return value
+
+
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same run.")] = 7,
     parcels: Annotated[int, typer.Option(min=1, max=100_000, help="Parcels in the generated CSV drops.")] = 200,
     lockers: Annotated[int, typer.Option(min=1, max=5_000, help="Lockers in the simulated network.")] = 40,
+    vendors: Annotated[str, typer.Option(
+        callback=_demo_vendors,
+        help="Simulated locker vendors side by side, in order of preference (comma-separated): simlocker, inpost, "
+             "boxnow, gls, mqtt-cabinet. The network is shared out among them.")] = "simlocker",
+    mqtt_url: Annotated[str, typer.Option(
+        envvar="LOCKERHUB_MQTT_URL", callback=_demo_mqtt_url,
+        help="MQTT broker of the mqtt-cabinet vendor's cabinets (Mosquitto).")] = "mqtt://127.0.0.1:1883",
     as_json: JsonOpt = False,
 ) -> None:
     """Run the end-to-end pilot on embedded defaults: CSV drops in, lockers booked, status files out.
 
     Example: [bold]lockerhub demo --seed 7 --parcels 200[/bold]
+    Several vendors: [bold]lockerhub demo --vendors inpost,boxnow,gls,mqtt-cabinet[/bold]
     """
-    from lockerhub.demo import run_demo
+    from lockerhub.demo import DemoError, parse_vendors, run_demo
 
-    summary = run_demo(seed=seed, parcels=parcels, lockers=lockers, console=err_console if as_json else console)
+    try:
+        summary = run_demo(seed=seed, parcels=parcels, lockers=lockers, vendors=parse_vendors(vendors),
+                           mqtt_url=mqtt_url, console=err_console if as_json else console)
+    except DemoError as exc:  # one paragraph: what is missing and how to get it
+        err_console.print(exc.render(), markup=False, highlight=False, soft_wrap=True)
+        _maybe_trace()
+        raise typer.Exit(1) from None
     if as_json:
         _print_json(summary.as_dict())
     else:
@@ -1282,13 +1321,22 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors arrive as a ClickException: click's, or the copy typer ships
+        if _is_click_exception(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+def _is_click_exception(exc: Exception) -> bool:
+    import click
+
+    classes: list[type] = [click.ClickException]
+    with contextlib.suppress(ImportError):  # typer >= 0.25 raises its vendored click's exceptions
+        from typer._click.exceptions import ClickException as TyperClickException
+
+        classes.append(TyperClickException)
+    return isinstance(exc, tuple(classes))
 
 
 def _maybe_trace() -> None:

@@ -15,6 +15,14 @@
    sends status files to the partners' outboxes (CSV, X12 214, EDIFACT IFTSTA); the EDI partners also get an
    acknowledgement per file (999 + 990, CONTRL + APERAK) that accepts the good transactions and rejects the others.
 5. Prints a summary table and where the outputs are.
+
+Several vendors side by side (``vendors``, e.g. ``["inpost", "boxnow", "gls", "mqtt-cabinet"]``; the default is
+``["simlocker"]``, the run above): the one generated network is dealt out among the vendors (disjoint locker subsets,
+so every city has lockers of several vendors and locker ids stay unique), each vendor's simulator serves its share
+over its own World (HTTP on 127.0.0.1, port 0; the MQTT cabinets through the broker at ``mqtt_url``), the laid-out
+config's ``vendors`` and ``routing.vendors`` name them in that order (URLs and one-off secrets only in each
+connector's ``LOCKERHUB_<VENDOR>_*`` variables), and couriers and recipients act on each vendor's World through that
+simulator's control API (its own ids: :class:`VendorSim`). The summary then also counts per vendor.
 """
 
 from __future__ import annotations
@@ -22,15 +30,14 @@ from __future__ import annotations
 import os
 import random
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import requests
 import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -45,7 +52,21 @@ from lockerhub.runtime.relay import relay_outbox
 from lockerhub.runtime.sync import sync_statuses
 from lockerhub.security import masking
 from lockerhub.settings import Settings
-from lockerhub.simulator import SimulatorServer, World, build_network
+from lockerhub.simulator import World, build_network
+from lockerhub.simulator.fleet import (
+    DEFAULT_MQTT_URL,
+    DEFAULT_VENDORS,
+    MQTT_URL_ENV,
+    SIMS,
+    VENDORS,
+    CabinetSim,
+    FleetError,
+    VendorSim,
+    parse_vendors,
+    require_broker,
+    require_connectors,
+    split_network,
+)
 from lockerhub.simulator.tms_drops import pilot_drops
 from lockerhub.store import EventRow, ParcelRow, QuarantineRow
 
@@ -55,8 +76,7 @@ SOAP_SHIPMENTS = 6  # pushed over SOAP: #2 is for a locker not in the network; t
 NETWORK_REGIONS = ["WAW", "KRK", "GDN", "POZ"]
 ROUTED_REGIONS = {"WAW", "KRK", "GDN"}  # as in examples/pilot/lockerhub.yaml; POZ has lockers but is not rolled out
 PICKUP_SHARE = 0.8
-
-
+DemoError = FleetError  # the demo cannot run as asked (a broker that does not answer, too few lockers, ...)
 def pilot_root() -> Path:
     """Where ``examples/pilot`` and ``mappings/`` are: inside the wheel, or the source checkout."""
     packaged = Path(str(resources.files("lockerhub"))) / "_pilot"
@@ -106,10 +126,15 @@ class DemoSummary:
     soap_status_refused: int = 0  # status messages the TMS answered with a SOAP fault (quarantined)
     acknowledgements: int = 0
     rejected_reasons: dict[str, int] = field(default_factory=dict)
+    # per vendor (a run with --vendors): lockers, booked, deposited, collected, expired; None in the default run
+    vendors: dict[str, dict[str, int]] | None = None
     outputs: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.vendors is None:  # the default run's summary keeps its shape
+            del data["vendors"]
+        return data
 
     def print(self, console: Console) -> None:
         table = Table(title="lockerhub pilot summary")
@@ -122,7 +147,8 @@ class DemoSummary:
             ("accepted", self.accepted, "new parcels"),
             ("duplicates", self.duplicates, "already known (re-sent file), booked once"),
             ("refused", self.refused, "refused at once: told in the EDI acknowledgement or a SOAP fault"),
-            ("booked", self.booked, "reserved and booked at a locker over HTTP"),
+            ("booked", self.booked, "reserved and booked at a locker over HTTP" if self.vendors is None
+             else f"reserved and booked at a locker of one of {len(self.vendors)} vendor(s)"),
             ("rejected", self.rejected, reasons),
             ("deposited", self.deposited, "placed in a compartment by a courier"),
             ("collected", self.collected, "picked up with the access code"),
@@ -130,6 +156,12 @@ class DemoSummary:
             ("quarantined", self.quarantined, "kept with file:line:column and the reason"),
         ):
             table.add_row(stage, str(count), note)
+        if self.vendors:
+            table.add_section()
+        for name, counts in (self.vendors or {}).items():  # one line per vendor: booked there, and what became of it
+            table.add_row(f"at {name}", str(counts["booked"]),
+                          f"booked at its {counts['lockers']} lockers: {counts['collected']} collected, "
+                          f"{counts['expired']} expired")
         console.print(table)
         console.print(f"{self.status_messages} status messages sent: {self.status_files} status file(s) and "
                       f"{self.soap_status_calls} SOAP call(s), {self.soap_status_refused} refused by the TMS "
@@ -152,20 +184,30 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-class _Sim:
-    """The courier's and recipient's side of the simulator, over its HTTP control API."""
+def _route_to(config: Path, sims: Sequence[VendorSim]) -> None:
+    """Write the vendors into the laid-out config: ``vendors`` (each with its connector's non-secret config) and
+    ``routing.vendors`` in this order, in place of the pilot's one vendor; everything else stays as it is."""
+    text = config.read_text("utf-8")
+    routing = {k: v for k, v in (yaml.safe_load(text).get("routing") or {}).items() if k not in ("vendor", "vendors")}
+    vendors = {sim.name: {"connector": sim.name, "config": dict(sim.config)} for sim in sims}
+    note = (f"# written by lockerhub demo --vendors {','.join(sim.name for sim in sims)}: simulated vendors side by "
+            "side, in order\n# of preference. Each connector's URL and one-off secret come from its "
+            "LOCKERHUB_<VENDOR>_* variables.\n")
+    text = _set_block(text, "vendors", note + yaml.safe_dump({"vendors": vendors}, sort_keys=False))
+    text = _set_block(text, "routing", yaml.safe_dump({"routing": {"vendors": [s.name for s in sims], **routing}},
+                                                      sort_keys=False, default_flow_style=None))
+    config.write_text(text, "utf-8")
 
-    def __init__(self, url: str, api_key: str) -> None:
-        self.url = url
-        self.http = requests.Session()
-        self.http.headers["X-API-Key"] = api_key
 
-    def post(self, path: str, body: dict[str, Any]) -> None:
-        response = self.http.post(f"{self.url}{path}", json=body, timeout=10)
-        response.raise_for_status()
-
-    def advance(self, hours: float) -> None:
-        self.post("/sim/clock/advance", {"seconds": hours * 3600})
+def _set_block(text: str, key: str, block: str) -> str:
+    """``text`` (YAML) with its top-level ``key:`` block (up to the next top-level key) replaced by ``block``."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+    if start is None:
+        return text + ("" if text.endswith("\n") else "\n") + block
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i][:1] not in ("", " ", "\t", "#", "\n", "\r")), len(lines))
+    return "".join(lines[:start]) + block + "".join(lines[end:])
 
 
 def _count(hub: Hub, query) -> int:  # type: ignore[no-untyped-def]
@@ -193,31 +235,60 @@ def _summarise(hub: Hub, summary: DemoSummary) -> None:
 
 
 def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: Console | None = None,
-             settings: Settings | None = None) -> DemoSummary:
+             settings: Settings | None = None, vendors: Sequence[str] = DEFAULT_VENDORS,
+             mqtt_url: str = DEFAULT_MQTT_URL) -> DemoSummary:
+    """The demo run (see the module's docstring); ``vendors`` side by side, in order of preference. Raises
+    :class:`DemoError` (before anything is laid out) when it cannot run as asked."""
+    vendors = list(vendors)
+    unknown = [name for name in vendors if name not in VENDORS]
+    if unknown or not vendors or len(set(vendors)) != len(vendors):
+        raise DemoError("vendors", expected=f"each of {', '.join(VENDORS)} at most once", found=repr(vendors))
+    breakdown = vendors != list(DEFAULT_VENDORS)  # the default run keeps today's summary
+    network = build_network(lockers, seed=seed, regions=NETWORK_REGIONS)
+    shares = split_network(network, vendors)
+    if not all(shares.values()):
+        empty = next(name for name, share in shares.items() if not share)
+        enough = next(n for n in range(lockers + 1, lockers + 100 * len(vendors))
+                      if all(split_network(build_network(n, seed=seed, regions=NETWORK_REGIONS), vendors).values()))
+        raise DemoError(f"{lockers} lockers are too few for {len(vendors)} vendors: {empty} would have none",
+                        hint=f"give --lockers {enough} or more")
+    if "mqtt-cabinet" in vendors:
+        require_broker(mqtt_url)
+    require_connectors(vendors)
     console = console or Console(stderr=True)
     base = (settings or Settings()).data_dir
     workdir = (base / "demo").resolve()
     config_path = lay_out_pilot(workdir)
     inbox = config_path.parent / "inbox" / PARTNER
-    network = build_network(lockers, seed=seed, regions=NETWORK_REGIONS)
     # Most recipients live in the pilot regions; a few chose a locker in a city not yet rolled out.
     routed = [lk for lk in network if lk.region in ROUTED_REGIONS]
     drops = pilot_drops(parcels, routed * 12 + [lk for lk in network if lk.region not in ROUTED_REGIONS],
                         seed=seed)
-    world = World(network, seed=seed)
     rng = random.Random(seed)
     api_key = f"demo-{rng.getrandbits(64):016x}"
     tms_password, push_password = (f"demo-{rng.getrandbits(64):016x}" for _ in range(2))
-    for secret in (api_key, tms_password, push_password):
+    sims: list[VendorSim] = []
+    for index, name in enumerate(vendors):
+        cls = SIMS[name]
+        world = World(shares[name], seed=seed + index, **cls.world_options)
+        secret = api_key if name == "simlocker" else f"demo-{rng.getrandbits(64):016x}"
+        sims.append(CabinetSim(world, secret, mqtt_url=mqtt_url) if cls is CabinetSim else cls(world, secret))
+    for secret in (tms_password, push_password, *(s for sim in sims for s in sim.secrets())):
         masking.register_secret(secret)  # never in log output, whatever a library logs at DEBUG
+    if breakdown:
+        _route_to(config_path, sims)
+    clock = sims[0].world  # every World starts at the same moment and is moved by the same steps
     summary = DemoSummary()
     tms = _soap_tms(routed, seed, tms_password)
-    with SimulatorServer(world, api_key=api_key) as server, tms, _env(
-        LOCKERHUB_SIMLOCKER_API_KEY=api_key, LOCKERHUB_SIMLOCKER_BASE_URL=server.url,
-        LOCKERHUB_SOAP_WSDL_URL=tms.wsdl_url, ACME_SOAP_PASSWORD=tms_password, ACME_SOAP_PUSH_PASSWORD=push_password,
-    ):
-        hub = Hub.open(config_path, settings=Settings(data_dir=workdir), clock=lambda: world.now)
-        sim = _Sim(server.url, api_key)
+    with ExitStack() as running:
+        env: dict[str, str] = {}
+        for sim in sims:
+            env.update(sim.start())
+            running.callback(sim.stop)
+        running.enter_context(tms)
+        running.enter_context(_env(**env, LOCKERHUB_SOAP_WSDL_URL=tms.wsdl_url, ACME_SOAP_PASSWORD=tms_password,
+                                   ACME_SOAP_PUSH_PASSWORD=push_password))
+        hub = Hub.open(config_path, settings=Settings(data_dir=workdir), clock=lambda: clock.now)
         progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=console, transient=False)
         try:
@@ -237,9 +308,10 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
                     summary.acknowledgements += len(report.acknowledgements)
                     progress.advance(task)
                 _soap_pushes(hub, tms, push_password, progress, summary)
-                task = progress.add_task("book lockers over HTTP", total=summary.accepted)
+                task = progress.add_task("book lockers over HTTP" if "mqtt-cabinet" not in vendors
+                                         else "book lockers (HTTP, MQTT)", total=summary.accepted)
                 book_pending(hub, progress=lambda: progress.advance(task))
-                _couriers_and_recipients(hub, sim, progress, seed)
+                _couriers_and_recipients(hub, sims, progress, seed)
                 relayed = relay_outbox(hub)
                 summary.status_messages = relayed.published
                 summary.soap_status_refused = len(relayed.refused)
@@ -247,6 +319,8 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
         finally:
             hub.close()
     _summarise(hub, summary)
+    if breakdown:
+        summary.vendors = _per_vendor(hub, {name: len(share) for name, share in shares.items()})
     outbox = config_path.parent / "outbox"
     summary.status_files = sum(1 for p in outbox.glob("*/*") if p.is_file() and not p.name.startswith("ack_"))
     summary.outputs = {
@@ -256,6 +330,26 @@ def run_demo(*, seed: int = 7, parcels: int = 200, lockers: int = 40, console: C
         "quarantine": f"LOCKERHUB_DATA_DIR={_shown(workdir)} uv run lockerhub quarantine list",
     }
     return summary
+
+
+def _per_vendor(hub: Hub, lockers: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Per vendor (by its name in the config): its lockers, and the parcels booked, deposited, collected and expired
+    there."""
+    counts: dict[str, dict[str, int]] = {}
+    for name, count in lockers.items():
+        mine = ParcelRow.vendor == name
+        counts[name] = {
+            "lockers": count,
+            "booked": _count(hub, _ever(ParcelStatus.BOOKED).join(ParcelRow, ParcelRow.id == EventRow.parcel_pk)
+                             .where(mine)),
+            "deposited": _count(hub, _ever(ParcelStatus.DEPOSITED)
+                                .join(ParcelRow, ParcelRow.id == EventRow.parcel_pk).where(mine)),
+            "collected": _count(hub, select(func.count()).where(
+                mine, ParcelRow.status == ParcelStatus.COLLECTED.value)),
+            "expired": _count(hub, select(func.count()).where(
+                mine, ParcelRow.status == ParcelStatus.PICKUP_EXPIRED.value)),
+        }
+    return counts
 
 
 def _soap_tms(lockers: list[Any], seed: int, password: str) -> Any:
@@ -311,27 +405,39 @@ def _booked(hub: Hub, status: ParcelStatus) -> list[ParcelRow]:
         return list(s.scalars(select(ParcelRow).where(ParcelRow.status == status.value).order_by(ParcelRow.id)))
 
 
-def _couriers_and_recipients(hub: Hub, sim: _Sim, progress: Progress, seed: int) -> None:
-    sim.advance(3)  # the courier's round
+def _couriers_and_recipients(hub: Hub, sims: Sequence[VendorSim], progress: Progress, seed: int) -> None:
+    """Couriers deposit every booked parcel and most recipients collect theirs, each at the vendor that booked it;
+    every vendor's clock moves by the same steps."""
+    at = {sim.name: sim for sim in sims}
+
+    def advance(hours: float) -> None:
+        for sim in sims:
+            sim.advance(hours)
+
+    def vendor_of(row: ParcelRow) -> VendorSim:
+        return at[row.vendor or sims[0].name]
+
+    advance(3)  # the courier's round
     booked = _booked(hub, ParcelStatus.BOOKED)
     task = progress.add_task("couriers deposit", total=len(booked))
     for row in booked:
-        sim.post("/sim/deposit", {"reservation_id": row.reservation_id})
+        vendor_of(row).deposit(row.reservation_id)
         progress.advance(task)
     task = progress.add_task("sync status (deposits)", total=len(booked))
     sync_statuses(hub, progress=lambda: progress.advance(task))
-    sim.advance(5)
+    advance(5)
     deposited = _booked(hub, ParcelStatus.DEPOSITED)
     rng = random.Random(seed + 1)
     collecting = [row for row in deposited if rng.random() < PICKUP_SHARE]
     task = progress.add_task("recipients collect", total=len(collecting))
     for row in collecting:  # the recipient received the code by SMS; here it comes from the encrypted store
         code = hub.cipher.decrypt(row.access_code_enc, context=ACCESS_CODE_CONTEXT)
-        sim.post("/sim/pickup", {"reservation_id": row.reservation_id, "access_code": code})
+        vendor_of(row).pickup(row.reservation_id, code)
         progress.advance(task)
-    sim.advance(49)  # past the simulator's 48 h pickup window: the rest expire
+    advance(49)  # past the simulators' 48 h pickup window: the rest expire
     task = progress.add_task("sync status (pickups)", total=len(deposited))
     sync_statuses(hub, progress=lambda: progress.advance(task))
 
 
-__all__ = ["DemoSummary", "lay_out_pilot", "pilot_root", "run_demo"]
+__all__ = ["DEFAULT_MQTT_URL", "DEFAULT_VENDORS", "MQTT_URL_ENV", "VENDORS", "DemoError", "DemoSummary",
+           "lay_out_pilot", "parse_vendors", "pilot_root", "run_demo", "split_network"]

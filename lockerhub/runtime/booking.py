@@ -98,7 +98,7 @@ def _reserve(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party, round_:
     if not fitting_classes(parcel, catalog.size_classes):
         raise _too_big(parcel)
     for locker in catalog.candidates(recipient, row.parcel.get("destination_locker"),
-                                     hub.config.hub.routing.max_candidates):
+                                     hub.config.hub.routing.max_candidates, parcel):
         name = catalog.owner(locker.locker_id) or hub.vendor_name
         vendor = hub.vendor(name)
         classes = fitting_classes(parcel, catalog.classes_of(name))
@@ -114,10 +114,13 @@ def _reserve(hub: Hub, row: ParcelRow, parcel: Parcel, recipient: Party, round_:
             continue
         key = idempotency_key_for(row.key, f"reserve:{locker.locker_id}", round_)
         try:
-            return name, hub.call_vendor(
+            soft = hub.call_vendor(
                 "reserve", lambda: vendor.reserve(locker.locker_id, size, idempotency_key=key), vendor=name)
         except RejectedError:  # taken between precheck and reserve: try the next locker
+            catalog.taken(locker.locker_id, size)
             continue
+        catalog.taken(locker.locker_id, soft.size_class or size)
+        return name, soft
     raise AllocationError("no_compartment_fits", expected="a free compartment in a nearby locker", found="none")
 
 

@@ -129,4 +129,10 @@ class Hub:
         return capability in type(self.vendor(name)).capabilities
 
     def close(self) -> None:
+        """Close the connectors this hub opened (HTTP sessions, MQTT connections), then the store's pool."""
+        for connector in self._connectors.values():
+            close = getattr(connector, "close", None)
+            if close is not None:
+                close()
+        self._connectors.clear()
         self.store.dispose()

@@ -55,13 +55,16 @@ _PHONE_INTL = r"(?<![\w+])(?:\+|00)[1-9]\d(?:[ .-]?\d){6,13}(?![\w])"
 _PHONE_GROUPED = r"(?<![\w-])\d{3}[ -]\d{3}[ -]\d{3}(?![\w-])"
 # personal-data fields of the canonical model (Party, Address: a test keeps this in step), bare or as recipient_*
 PII_KEYS = ("name", "phone", "email", "street")
-_KEYS = (r"access[_-]?code|pin|otp|api[_-]?key|x-api-key|apikey|token|access[_-]?token|secret|client[_-]?secret|"
+_KEYS = (r"access[_-]?code|pickup[_-]?code|(?:consignee[_-]?)?collection[_-]?code|pin|otp|api[_-]?key|x-api-key|apikey|token|access[_-]?token|secret|client[_-]?secret|"
          r"password|passwd|pwd|pii[_-]?keys|(?:recipient[_-]?)?(?:" + "|".join(PII_KEYS) + ")")
 # key, separator (with optional quotes), then the value: quoted, or up to a delimiter
 _KEY_VALUE = re.compile(
-    rf"""(?ix)(?P<key>["']?\b(?:{_KEYS})\b["']?\s*[:=]\s*)(?P<q>["'])?(?P<value>(?(q)[^"'\n]*|[^\s,;&}}\])]+))""")
+    rf"""(?ix)(?P<key>["']?\b(?:{_KEYS})\b["']?\s*[:=]\s*)(?P<q>["'])?(?P<value>(?(q)[^"'\n]*|[^\s,;&{{}}\[\])]+))""")
 # the text of an XML element with such a local name (SOAP bodies: <ns0:name>, <tms:Name>, <wsse:Password Type=..>)
 _XML_ELEMENT = re.compile(rf"(?i)(?P<open><(?:[\w.-]+:)?(?:{_KEYS})(?:\s[^<>]*)?>)(?P<value>[^<]+)")
+# a bare "code" holding digits only is a locker access code (GLS nests it: consigneeCollectionCode: {code: ...});
+# status codes (letters) stay readable
+_NUMERIC_CODE = re.compile(r"""(?i)(?P<key>["']?\bcode\b["']?\s*[:=]\s*)(?P<q>["'])?(?P<value>\d{4,12})\b""")
 _BEARER = re.compile(r"(?i)\b(authorization\s*[:=]\s*[\"']?)?(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}")
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)(?P<pw>[^\s@/]+)(?=@)", re.IGNORECASE)
 _PATTERNS = re.compile(f"{_EMAIL}|{_PHONE_INTL}|{_PHONE_GROUPED}")
@@ -101,6 +104,7 @@ class Masker:
             text = literal.sub(MASK, text)
         text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
         text = _BEARER.sub(lambda m: (m[1] or "") + m[2] + " " + MASK, text)
+        text = _NUMERIC_CODE.sub(lambda m: m["key"] + (m["q"] or "") + MASK, text)
         text = _KEY_VALUE.sub(lambda m: m["key"] + (m["q"] or "") + (MASK if m["value"] else ""), text)
         text = _XML_ELEMENT.sub(lambda m: m["open"] + MASK, text)
         return _PATTERNS.sub(MASK, text)

@@ -346,6 +346,14 @@ class World:
             self._finish(booking, BookingState.COLLECTED, EventCode.CONSIGNEE_PICKED_UP, self._now)
             return booking.view()
 
+    def recipient_code(self, reservation_id: str) -> str:
+        """The access code the recipient was sent (scenarios play the recipient; the API never shows it again)."""
+        with self._lock:
+            code = self._booking(reservation_id).access_code
+            if code is None:
+                raise SimError(409, "not_booked", reservation_id=reservation_id)
+            return code
+
     def return_collect(self, reservation_id: str) -> ReservationView:
         with self._lock:
             booking = self._booking(reservation_id)

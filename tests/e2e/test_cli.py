@@ -101,3 +101,11 @@ def test_every_command_has_help_with_example() -> None:
 def test_core_imports_without_airflow(module: str) -> None:
     code = f"import sys, {module}; sys.exit(1 if any(m.split('.')[0] == 'airflow' for m in sys.modules) else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_bad_option_is_a_usage_error_not_a_traceback() -> None:
+    result = cli("demo", "--parcels", "0")
+    assert result.returncode == 2, result.stderr
+    assert "Invalid value for '--parcels'" in result.stderr and "Traceback" not in result.stderr
+    unknown = cli("demo", "--vendors", "dhl")
+    assert unknown.returncode == 2 and "dhl" in unknown.stderr and "Traceback" not in unknown.stderr

@@ -17,6 +17,7 @@ test maps them to the World's to act as courier and recipient, as each simulator
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -94,6 +95,20 @@ class Vendors:
         network = self.servers["gls"].network
         assert network is not None
         return str(network.parcel(reservation_id).reservation_id)
+
+
+    def nearest(self, anchor: str, connector: str, *, skip: tuple[str, ...] = ()) -> str:
+        """The vendor's locker nearest to ``anchor`` among its neighbours (same city or postal area): where the
+        hub goes next at that vendor."""
+        a = self.network[anchor]
+        own = [lk for lk in self.worlds[connector].lockers(per_page=1000)[0] if lk.locker_id not in (anchor, *skip)
+               and (lk.city == a.city or (lk.postal_code or "")[:2] == (a.postal_code or "")[:2])]
+
+        def km(lk: Locker) -> float:
+            x = math.radians(lk.longitude - a.longitude) * math.cos(math.radians((lk.latitude + a.latitude) / 2))
+            return math.hypot(x, math.radians(lk.latitude - a.latitude))
+
+        return min(own, key=lambda lk: (km(lk), lk.locker_id)).locker_id
 
     def reservations(self, connector: str) -> list[Any]:
         page, cursor = self.worlds[connector].reservations_page(limit=1000)
@@ -336,10 +351,10 @@ def test_a_requested_locker_offline_or_refused_is_rerouted_to_another_vendor(con
     ingest_and_book(hub)
     assert hub.catalog().lockers["SIM-WAW-0001"].state == LockerState.OFFLINE
     rows = parcels(hub)
-    # the offline GLS locker is skipped; the nearby lockers go preferred vendor first: BoxNow's
-    assert_booked_at(vendors, rows["MV-0001"], "boxnow", "SIM-WAW-0002")
-    # BoxNow refused its own locker; InPost's is the first nearby one
-    assert_booked_at(vendors, rows["MV-0002"], "inpost", "SIM-KRK-0003")
+    # the offline GLS locker is skipped; the nearby lockers go preferred vendor first: BoxNow's nearest
+    assert_booked_at(vendors, rows["MV-0001"], "boxnow", vendors.nearest("SIM-WAW-0001", "boxnow"))
+    # BoxNow refused its own locker; InPost's nearest is next
+    assert_booked_at(vendors, rows["MV-0002"], "inpost", vendors.nearest("SIM-KRK-0002", "inpost"))
     assert vendors.reservations("gls") == []  # nothing was asked of the offline locker's vendor
 
 
@@ -356,10 +371,10 @@ def test_a_locker_gone_offline_since_the_listing_is_refused_by_its_vendor_and_re
     vendors.worlds["boxnow"].set_locker_state("SIM-WAW-0002", LockerState.OFFLINE)
     book_pending(hub)
     rows = parcels(hub)
-    # InPost refuses its offline point; of the nearby lockers BoxNow's (preferred over GLS) is taken
-    assert_booked_at(vendors, rows["MV-0001"], "boxnow", "SIM-KRK-0002")
-    # BoxNow refuses both its WAW lockers; GLS's first one is taken
-    assert_booked_at(vendors, rows["MV-0002"], "gls", "SIM-WAW-0001")
+    # InPost refuses its offline point; of the nearby lockers BoxNow's (preferred over GLS) nearest is taken
+    assert_booked_at(vendors, rows["MV-0001"], "boxnow", vendors.nearest("SIM-KRK-0003", "boxnow"))
+    # BoxNow refuses both its WAW lockers; GLS's nearest is taken
+    assert_booked_at(vendors, rows["MV-0002"], "gls", vendors.nearest("SIM-WAW-0004", "gls"))
     assert [v.state for v in vendors.reservations("inpost")] == []  # refused: nothing held there
 
 
@@ -377,7 +392,7 @@ def test_a_requested_locker_gone_offline_since_the_listing_refused_at_precheck_i
     hub.catalog()  # listed while every locker is online (a hub lists the networks once per catalog_max_age_s)
     vendors.worlds["gls"].set_locker_state("SIM-WAW-0001", LockerState.OFFLINE)
     book_pending(hub)
-    assert_booked_at(vendors, parcels(hub)["MV-0001"], "boxnow", "SIM-WAW-0002")
+    assert_booked_at(vendors, parcels(hub)["MV-0001"], "boxnow", vendors.nearest("SIM-WAW-0001", "boxnow"))
 
 
 # --------------------------------------------------------------------------------------------- 4. status sync

@@ -4,7 +4,7 @@ import pytest
 
 from lockerhub.errors import AllocationError
 from lockerhub.model import Address, Dimensions, LockerState, Parcel, Party, TemperatureClass
-from lockerhub.runtime.allocation import Catalog, fitting_classes
+from lockerhub.runtime.allocation import Catalog, distance_km, fitting_classes
 from lockerhub.simulator import SIZE_CLASSES, build_network
 
 
@@ -68,3 +68,20 @@ def test_unknown_and_unrouted_lockers_are_reasons(catalog: Catalog) -> None:
     with pytest.raises(AllocationError) as nowhere:
         catalog.candidates(Party(address=Address(postal_code="99-999", city="Nowhere")), None, limit=3)
     assert nowhere.value.message == "invalid_address"
+
+
+def test_nearest_to_the_requested_locker_first_and_full_lockers_last(catalog: Catalog) -> None:
+    waw = sorted((lk for lk in catalog.lockers.values() if lk.region == "WAW"), key=lambda lk: lk.locker_id)
+    asked = waw[0]
+    small = parcel(100, 100, 50)
+    got = catalog.candidates(recipient_near(asked), asked.locker_id, limit=10, parcel=small)
+    neighbours = [lk.locker_id for lk in got[1:]]
+    km = {lk.locker_id: distance_km(asked, lk) for lk in got[1:]}
+    assert neighbours == sorted(neighbours, key=lambda i: (km[i], i))  # nearest first
+    first = got[1]
+    for code in ("A", "B", "C"):  # this hub reserves every free compartment of the nearest neighbour
+        for _ in range(catalog.free(first.locker_id)[code]):
+            catalog.taken(first.locker_id, code)
+    again = catalog.candidates(recipient_near(asked), asked.locker_id, limit=10, parcel=small)
+    assert again[-1].locker_id == first.locker_id  # known full: tried last, not first
+    assert sorted(lk.locker_id for lk in again) == sorted(lk.locker_id for lk in got)

@@ -134,3 +134,19 @@ def test_an_unknown_level_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> 
     finally:
         masking.uninstall()
         logging.getLogger().setLevel(level)
+
+
+@pytest.mark.parametrize(("text", "hidden"), [
+    ('{"id": 7, "pickup_code": "123456", "status": "confirmed"}', "123456"),  # ShipX
+    ('{"consigneeCollectionCode": {"code": "654321", "validUntil": "2026-01-05T08:00:00+00:00"}}', "654321"),  # GLS
+    ('{"parcelId": "9200001", "pin": "4455"}', "4455"),  # BoxNow
+    ('{"reservation_id": "rsv-1", "code": "998877"}', "998877"),  # a recipient's pickup with a bare code
+])
+def test_vendor_access_codes_are_masked(text: str, hidden: str) -> None:
+    masked = masking.masker.redact(text)
+    assert hidden not in masked and masking.MASK in masked
+
+
+def test_status_codes_stay_readable() -> None:
+    text = '{"code": "BOOKING_CONFIRMED", "status": "ready_to_pickup"}'
+    assert masking.masker.redact(text) == text

@@ -599,33 +599,78 @@ def mapping_reference(
 # --------------------------------------------------------------------------- simulate
 
 
+def _simulate_faults(value: str) -> str:
+    """``--faults``: RATE[:KIND+KIND...] (a usage error otherwise)."""
+    from lockerhub.simulator.sandbox import parse_faults
+
+    try:
+        parse_faults(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 @app.command()
 def simulate(
-    lockers: Annotated[int, typer.Option(min=1, max=5_000, help="Lockers in the network.")] = 40,
+    lockers: Annotated[int, typer.Option(min=1, max=5_000, help="Lockers in the network (shared out).")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed for the network and access codes.")] = 7,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8711,
+    port: Annotated[int, typer.Option(help="simlocker's port on 127.0.0.1 (0 = any free port); the other "
+                                           "vendors take free ports.")] = 8711,
+    vendors: Annotated[str, typer.Option(
+        callback=_demo_vendors, help="Simulated vendors side by side (comma-separated): simlocker, inpost, boxnow, "
+                                     "gls, mqtt-cabinet.")] = "simlocker",
+    faults: Annotated[str, typer.Option(
+        callback=_simulate_faults, help="Vendor API faults from the start: RATE[:KIND+KIND...], e.g. 0.1 or "
+                                        "0.1:500+503+429 (kinds 500, 502, 503, 429, timeout).")] = "0",
+    scenario: Annotated[str | None, typer.Option(
+        help="Play a scenario: courier-day, outage, or a scenario YAML file (docs/training.md).")] = None,
+    step_every: Annotated[float, typer.Option(min=0, help="Seconds between two scenario steps.")] = 30.0,
+    until_done: Annotated[bool, typer.Option(help="Stop once the scenario has played.")] = False,
+    folder: Annotated[Path | None, typer.Option(
+        help="Where vendors.yaml and sandbox.env are written (default: <data dir>/sandbox).")] = None,
+    mqtt_url: Annotated[str, typer.Option(
+        envvar="LOCKERHUB_MQTT_URL", callback=_demo_mqtt_url,
+        help="MQTT broker of the mqtt-cabinet vendor's cabinets (Mosquitto).")] = "mqtt://127.0.0.1:1883",
 ) -> None:
-    """Serve the simulated locker network's API until Ctrl-C (for pilots and training).
+    """Serve simulated locker vendors until Ctrl-C: a sandbox for pilots and training (docs/training.md).
 
-    Example: [bold]LOCKERHUB_SIMLOCKER_API_KEY=dev-key lockerhub simulate --lockers 100[/bold]
+    Example: [bold]lockerhub simulate --vendors inpost,boxnow,gls --lockers 1000 --faults 0.1 --scenario outage[/bold]
     """
-    import os
-    import secrets
-    import time
+    from lockerhub.demo import parse_vendors
+    from lockerhub.settings import Settings
+    from lockerhub.simulator.fleet import FleetError
+    from lockerhub.simulator.sandbox import Sandbox, parse_faults, run_sandbox
+    from lockerhub.simulator.scenario import StepResult
+    from lockerhub.simulator.scenario import load as load_scenario
 
-    from lockerhub.simulator import SimulatorServer, World, build_network
+    played = load_scenario(scenario) if scenario else None
 
-    api_key = os.environ.get("LOCKERHUB_SIMLOCKER_API_KEY") or secrets.token_urlsafe(18)
-    world = World(build_network(lockers, seed=seed), seed=seed)
-    with SimulatorServer(world, api_key=api_key, port=port) as server:
-        console.print(f"simulated locker API on {server.url} with {lockers} lockers")
-        if "LOCKERHUB_SIMLOCKER_API_KEY" not in os.environ:
-            console.print("API key generated for this run; set LOCKERHUB_SIMLOCKER_API_KEY to choose one.")
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            console.print("stopped")
+    def ready(box: Sandbox) -> None:
+        table = Table(title=f"simulated vendors ({lockers} lockers shared out)")
+        for col in ("vendor", "lockers", "connector variables"):
+            table.add_column(col)
+        for sim in box.sims:
+            count = len(sim.world.lockers(per_page=100_000)[0])
+            table.add_row(sim.name, str(count), f"LOCKERHUB_{sim.name.upper().replace('-', '_')}_*")
+        console.print(table)
+        console.print(f"hub config sections: {box.vendors_file}\nURLs and secrets (0600): {box.env_file}  "
+                      f"(set -a; . {box.env_file}; set +a)")
+        if played is not None:
+            console.print(f"scenario {played.scenario}: {len(played.steps)} steps, one every {step_every:g} s")
+
+    def stepped(result: StepResult) -> None:
+        console.print(f"step {result.step}: {result.action} ({result.summary()})")
+
+    try:
+        run_sandbox(parse_vendors(vendors), folder=folder or Settings().data_dir / "sandbox", lockers=lockers,
+                    seed=seed, faults=parse_faults(faults), scenario=played, step_every=step_every,
+                    until_done=until_done, mqtt_url=mqtt_url, simlocker_port=port, on_ready=ready,
+                    on_step=stepped)
+    except FleetError as exc:
+        err_console.print(exc.render(), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("stopped")
 
 
 # --------------------------------------------------------------------------- edi

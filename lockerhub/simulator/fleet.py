@@ -94,6 +94,7 @@ class VendorSim:
     name: ClassVar[str] = ""
     world_options: ClassVar[dict[str, Any]] = {}  # for the World
     config: ClassVar[dict[str, Any]] = {}
+    port = 0  # the HTTP port on 127.0.0.1 (0: a free one)
 
     def __init__(self, world: World, secret: str) -> None:
         self.world = world
@@ -136,7 +137,7 @@ class SimlockerSim(VendorSim):
     name = "simlocker"
 
     def start(self) -> dict[str, str]:
-        self.server = SimulatorServer(self.world, api_key=self.secret).start()
+        self.server = SimulatorServer(self.world, api_key=self.secret, port=self.port).start()
         self.control = Control(self.server.url, {"X-API-Key": self.secret})
         return {"LOCKERHUB_SIMLOCKER_API_KEY": self.secret, "LOCKERHUB_SIMLOCKER_BASE_URL": self.server.url}
 

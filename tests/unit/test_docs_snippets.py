@@ -10,6 +10,7 @@ import yaml
 from lockerhub.config import HubConfig
 from lockerhub.mapping import validate_mapping
 from lockerhub.model.crosswalk import load_crosswalk
+from lockerhub.simulator.scenario import load as load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -34,5 +35,7 @@ def test_yaml_snippet_is_valid(where: str, snippet: str, tmp_path: Path) -> None
         HubConfig.model_validate(data)
     elif "codes" in data:
         assert load_crosswalk(path).codes, where
+    elif "scenario" in data:
+        assert load_scenario(path).steps, where
     else:
         pytest.fail(f"{where}: a YAML snippet of unknown kind; teach this test to check it")

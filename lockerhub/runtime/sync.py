@@ -3,25 +3,30 @@
 Polling is the source of truth for vendors without webhooks, and the fallback for those whose webhooks fall
 silent: while a webhook vendor's webhooks arrive (one within ``LOCKERHUB_WEBHOOK_SILENCE_S``, default 15 min),
 only parcels quiet for longer than that are polled (a webhook may have been lost); once they stop, every open
-booking is polled again. Events the vendor repeats are
+booking is polled again. A status code the connector's crosswalk does not know (or a reservation the vendor
+denies) is never guessed: the poll is quarantined (stage ``poll``, with the code in its error) and replayed once the
+crosswalk knows it. Events the vendor repeats are
 dropped by their event id; late events are recorded as stale; a forbidden transition (e.g. a cancellation after
 pickup) goes to quarantine with the event, and the parcel keeps its state.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from lockerhub.errors import LockerhubError, TransientError
+from lockerhub.errors import LockerhubError, MappingError, RejectedError, TransientError
 from lockerhub.model import Outcome, ParcelStatus, lifecycle
 from lockerhub.plugins.protocols import Capability
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.events import record_event
 from lockerhub.runtime.hub import Hub
+from lockerhub.runtime.quarantine import QuarantineItem
+from lockerhub.runtime.replay import Done, ReplayContext
 from lockerhub.store import ParcelRow
 
 
@@ -83,6 +88,13 @@ def _sync_vendor(hub: Hub, name: str, report: SyncReport, *, lockers: Collection
         except TransientError:
             report.unreachable += 1
             continue
+        except (MappingError, RejectedError) as exc:  # a status code not in the crosswalk; a reservation it denies
+            with hub.store.transaction() as s:
+                quarantine.put(s, hub.cipher, source=vendor_id, partner=row.partner,
+                               location=quarantine.parcel_location(row), stage="poll", errors=[exc],
+                               payload=json.dumps({"vendor": name, "reservation_id": row.reservation_id}))
+            report.quarantined += 1
+            continue
         for vendor_event in sorted(events, key=lambda v: v.event.occurred_at):
             with hub.store.transaction() as s:
                 fresh = s.get(ParcelRow, row.id)
@@ -104,3 +116,27 @@ def _sync_vendor(hub: Hub, name: str, report: SyncReport, *, lockers: Collection
         if progress:
             progress()
     return mode
+
+
+def replay_poll(ctx: ReplayContext, item: QuarantineItem) -> Done:
+    """A poll that could not be read (payload: the vendor and reservation): poll again and apply what the vendor
+    reports, forward-only. The ``lockerhub.replayers`` entry point ``poll`` registers this."""
+    wanted = json.loads(item.payload or "{}")
+    name, reservation = wanted.get("vendor"), wanted.get("reservation_id")
+    hub = ctx.hub
+    if name not in hub.config.hub.vendors or not reservation:
+        raise LockerhubError(f"{item.location}: the item names no configured vendor and reservation",
+                             expected="a payload {vendor, reservation_id}", hint="discard the item")
+    vendor = hub.vendor(name)
+    events = hub.call_vendor("get_status", lambda: vendor.get_status(reservation), vendor=name)
+    outcomes = []
+    with hub.store.transaction() as s:
+        row = s.scalar(select(ParcelRow).where(ParcelRow.vendor == name, ParcelRow.reservation_id == reservation))
+        if row is None:
+            raise LockerhubError(f"{item.location}: no parcel holds reservation {reservation} at {name}",
+                                 hint="discard the item")
+        for vendor_event in sorted(events, key=lambda v: v.event.occurred_at):
+            outcomes.append(record_event(s, row, vendor_event.event))
+        status = row.status
+    applied = sum(o is Outcome.APPLIED for o in outcomes)
+    return Done("applied", f"{len(outcomes)} event(s) read, {applied} applied: parcel is {status}")

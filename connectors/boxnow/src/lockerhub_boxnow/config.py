@@ -8,18 +8,19 @@ one per other field. Values passed explicitly win.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from lockerhub.plugins.settings import VendorHttpSettings, not_blank
 
 ENV_PREFIX = "LOCKERHUB_BOXNOW_"
 
 
-class BoxnowConfig(BaseSettings):
+class BoxnowConfig(VendorHttpSettings):
     """Where the partner API is, the OAuth2 client credentials, and the webhook secret."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+    example_url = "https://api-stage.boxnow.gr"
 
     base_url: AnyHttpUrl | str = Field(
         description="the partner API_URL BoxNow support gives you, e.g. https://api-stage.boxnow.gr (the simulator's "
@@ -36,8 +37,6 @@ class BoxnowConfig(BaseSettings):
         description="the warehouse (origin) location id delivery requests are picked up from (/api/v1/origins)",
     )
     page_size: int = Field(default=100, ge=1, le=100, description="destinations per page when listing lockers")
-    timeout_s: float = Field(default=10, gt=0, description="read timeout per request, in seconds")
-    verify_tls: bool = Field(default=True, description="verify the server's TLS certificate (https only)")
     token_refresh_margin_s: float = Field(
         default=60, ge=0, description="renew the access token this many seconds before it expires (at most half "
                                       "its lifetime)",
@@ -53,20 +52,4 @@ class BoxnowConfig(BaseSettings):
                                        "before or after the hub's clock is refused",
     )
 
-    @field_validator("base_url", mode="after")
-    @classmethod
-    def _http_url(cls, value: AnyHttpUrl | str) -> str:
-        text = str(value).strip().rstrip("/")
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("expected an http(s) URL such as https://api-stage.boxnow.gr")
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise ValueError("expected a URL without credentials, query or fragment")
-        return text
-
-    @field_validator("client_secret", mode="after")
-    @classmethod
-    def _not_blank(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError(f"must not be empty (set {ENV_PREFIX}CLIENT_SECRET)")
-        return value
+    _not_blank = not_blank("client_secret")

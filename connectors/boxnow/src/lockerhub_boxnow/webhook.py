@@ -26,7 +26,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from lockerhub.errors import AuthError, ParseError, ReplayWindowError
+from lockerhub.errors import AuthError, ParseError
+from lockerhub.plugins.webhooks import check_replay_window, json_kind, json_object
 
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -50,15 +51,12 @@ def verify(body: bytes, *, secret: str, tolerance_s: float, now: datetime) -> st
         raise AuthError("boxnow webhook: the datasignature does not match the data",
                         hint="check webhook_secret (LOCKERHUB_BOXNOW_WEBHOOK_SECRET)")
     sent_at = _time(envelope.get("time"), "time")
-    age = now.timestamp() - sent_at.timestamp()
-    if abs(age) > tolerance_s:
-        raise ReplayWindowError("boxnow webhook: the CloudEvent time is outside the replay window",
-                                expected=f"within {tolerance_s:g} s of the hub's clock",
-                                found=f"{'older' if age > 0 else 'newer'} by {abs(age):.0f} s")
+    check_replay_window(sent_at.timestamp(), now=now, tolerance_s=tolerance_s,
+                        message="boxnow webhook: the CloudEvent time is outside the replay window")
     event_id = envelope.get("id")
     if not isinstance(event_id, str) or not _ID.fullmatch(event_id):
         raise ParseError("boxnow webhook: id", expected="a string of 1-128 letters, digits, '.', '_', ':' or '-'",
-                         found="other characters" if isinstance(event_id, str) else _kind(event_id))
+                         found="other characters" if isinstance(event_id, str) else json_kind(event_id))
     return event_id
 
 
@@ -68,34 +66,26 @@ def event(body: bytes) -> dict[str, Any]:
     for name in ("parcelId", "event", "time"):
         if not isinstance(data.get(name), str) or not data[name]:
             raise ParseError(f"boxnow webhook: data.{name}", expected="a non-empty string",
-                             found=_kind(data.get(name)))
+                             found=json_kind(data.get(name)))
     location = data.get("eventLocation")
     if location is not None and not (isinstance(location, dict)
                                      and isinstance(location.get("locationId"), str | None)):
         raise ParseError("boxnow webhook: data.eventLocation", expected='an object with a string "locationId"',
-                         found=_kind(location))
+                         found=json_kind(location))
     return {**data, "time": _time(data["time"], "data.time")}
 
 
 def envelope_of(body: bytes) -> dict[str, Any]:
-    try:
-        envelope = json.loads(body)
-    except UnicodeDecodeError:
-        raise ParseError("boxnow webhook: body", expected=BODY_SHAPE, found="bytes that are not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise ParseError("boxnow webhook: body", expected=BODY_SHAPE,
-                         found=f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-    if not isinstance(envelope, dict):
-        raise ParseError("boxnow webhook: body", expected=BODY_SHAPE, found=_kind(envelope))
+    envelope = json_object(body, "boxnow webhook: body", BODY_SHAPE)
     if envelope.get("specversion") != "1.0":
-        raise ParseError("boxnow webhook: specversion", expected='"1.0"', found=_kind(envelope.get("specversion")))
+        raise ParseError("boxnow webhook: specversion", expected='"1.0"', found=json_kind(envelope.get("specversion")))
     return envelope
 
 
 def _data(envelope: dict[str, Any]) -> dict[str, Any]:
     data = envelope.get("data")
     if not isinstance(data, dict):
-        raise ParseError("boxnow webhook: data", expected="an object", found=_kind(data))
+        raise ParseError("boxnow webhook: data", expected="an object", found=json_kind(data))
     return data
 
 
@@ -108,13 +98,5 @@ def _time(value: object, name: str) -> datetime:
             when = None
     if when is None or when.tzinfo is None:
         raise ParseError(f"boxnow webhook: {name}", expected="an RFC 3339 time with a UTC offset",
-                         found=_kind(value) if not isinstance(value, str) else "another string")
+                         found=json_kind(value) if not isinstance(value, str) else "another string")
     return when
-
-
-def _kind(value: object) -> str:
-    """What was found, by JSON type only (values may be anything a sender put there)."""
-    if value is None:
-        return "nothing"
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
-    return names.get(type(value), type(value).__name__)

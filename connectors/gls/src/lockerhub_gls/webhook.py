@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from lockerhub.errors import AuthError, MappingError, ParseError, ReplayWindowError
+from lockerhub.errors import AuthError, MappingError, ParseError
 from lockerhub.model import LockerState
+from lockerhub.plugins.webhooks import check_replay_window, header, json_kind, load_json
 
 SIGNATURE_HEADER = "X-GLS-Signature"
 TIMESTAMP_HEADER = "X-GLS-Timestamp"
@@ -40,15 +40,6 @@ _DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _HEX = re.compile(r"[0-9a-f]{64}")
 PARCEL_SHAPE = 'a JSON object {"carrierParcelId", "shipmentStatus", "eventTimestamp", "events": [...], ...}'
 LOCKER_SHAPE = 'a JSON object {"carrier": {"lockerId", "status"}, ...} or a list of them'
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value whatever the case of its name (a plain dict or Starlette's ``Headers``)."""
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
 
 
 def verify(headers: Mapping[str, str], body: bytes, *, secret: str, tolerance_s: float, now: datetime) -> str:
@@ -71,32 +62,29 @@ def verify(headers: Mapping[str, str], body: bytes, *, secret: str, tolerance_s:
     if not any(hmac.compare_digest(expected, mac) for mac in macs):  # every candidate, in constant time
         raise AuthError(f"gls callback: the {SIGNATURE_HEADER} signature does not match the body",
                         hint="check webhook_secret (LOCKERHUB_GLS_WEBHOOK_SECRET)")
-    age = now.timestamp() - int(stamp)
-    if abs(age) > tolerance_s:
-        raise ReplayWindowError("gls callback: the signature timestamp is outside the replay window",
-                                expected=f"within {tolerance_s:g} s of the hub's clock",
-                                found=f"{'older' if age > 0 else 'newer'} by {abs(age):.0f} s")
+    check_replay_window(int(stamp), now=now, tolerance_s=tolerance_s,
+                        message="gls callback: the signature timestamp is outside the replay window")
     return delivery_id
 
 
 def parcel_update(body: bytes) -> dict[str, Any]:
     """A ParcelUpdates body, checked for the fields the status mapping needs."""
-    data = _json(body, PARCEL_SHAPE)
+    data = load_json(body, "gls callback: body", PARCEL_SHAPE)
     if not isinstance(data, dict):
-        raise ParseError("gls ParcelUpdates: body", expected=PARCEL_SHAPE, found=_kind(data))
+        raise ParseError("gls ParcelUpdates: body", expected=PARCEL_SHAPE, found=json_kind(data))
     for name in ("carrierParcelId", "shipmentStatus"):
         _text(data, name, "gls ParcelUpdates: ")
     _time(data, "eventTimestamp", "gls ParcelUpdates: ")
     for name in ("carrierLockerId", "shipmentUid"):
         if data.get(name) is not None and not isinstance(data[name], str):
-            raise ParseError(f"gls ParcelUpdates: {name}", expected="a string or nothing", found=_kind(data[name]))
+            raise ParseError(f"gls ParcelUpdates: {name}", expected="a string or nothing", found=json_kind(data[name]))
     events = data.get("events", [])
     if not isinstance(events, list):
-        raise ParseError("gls ParcelUpdates: events", expected="a list of events", found=_kind(events))
+        raise ParseError("gls ParcelUpdates: events", expected="a list of events", found=json_kind(events))
     for index, item in enumerate(events):
         where = f"gls ParcelUpdates: events[{index}]"
         if not isinstance(item, dict):
-            raise ParseError(where, expected="an object", found=_kind(item))
+            raise ParseError(where, expected="an object", found=json_kind(item))
         _text(item, "eventType", where + ".")
         _time(item, "timestamp", where + ".")
     return data
@@ -116,33 +104,23 @@ def parse_locker_updates(body: bytes) -> list[tuple[str, LockerState]]:
 
     Verify the delivery first (``GlsConnector.verify_webhook`` takes any GLS callback). A body that is not a locker
     (or a list of them) is a :class:`ParseError`; an unknown status a :class:`MappingError`."""
-    data = _json(body, LOCKER_SHAPE)
+    data = load_json(body, "gls callback: body", LOCKER_SHAPE)
     items = data if isinstance(data, list) else [data]
     result = []
     for index, item in enumerate(items):
         where = "gls LockerUpdates: " + (f"[{index}]." if isinstance(data, list) else "")
         carrier = item.get("carrier") if isinstance(item, dict) else None
         if not isinstance(carrier, dict):
-            raise ParseError(f"{where}carrier", expected=LOCKER_SHAPE, found=_kind(carrier))
+            raise ParseError(f"{where}carrier", expected=LOCKER_SHAPE, found=json_kind(carrier))
         result.append((_text(carrier, "lockerId", f"{where}carrier."), locker_state(carrier.get("status"))))
     return result
-
-
-def _json(body: bytes, shape: str) -> Any:
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        raise ParseError("gls callback: body", expected=shape, found="bytes that are not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise ParseError("gls callback: body", expected=shape,
-                         found=f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
 
 
 def _text(item: dict[str, Any], name: str, prefix: str) -> str:
     """``item[name]`` as a non-empty string; errors name ``prefix + name`` (``gls ParcelUpdates: events[0].``)."""
     value = item.get(name)
     if not isinstance(value, str) or not value:
-        raise ParseError(f"{prefix}{name}", expected="a non-empty string", found=_kind(value))
+        raise ParseError(f"{prefix}{name}", expected="a non-empty string", found=json_kind(value))
     return value
 
 
@@ -155,11 +133,3 @@ def _time(item: dict[str, Any], name: str, prefix: str) -> datetime:
     if when is None or when.tzinfo is None:
         raise ParseError(f"{prefix}{name}", expected="an ISO 8601 time with a UTC offset", found="another string")
     return when
-
-
-def _kind(value: object) -> str:
-    """What was found, by JSON type only (values may be anything a sender put there)."""
-    if value is None:
-        return "nothing"
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
-    return names.get(type(value), type(value).__name__)

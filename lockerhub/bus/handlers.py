@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from lockerhub.errors import ConfigError, TransientError
 from lockerhub.model import ParcelEvent
 from lockerhub.plugins.protocols import StatusUpdate
+from lockerhub.runtime.booking import HELD_FIELD, RELEASED_FIELD
 from lockerhub.runtime.events import QUEUED, record_events
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.quarantine import parcel_location
@@ -51,9 +53,26 @@ def locate(hub: Hub, session: Session, payloads: Sequence[dict]) -> dict[tuple[s
             .order_by(ParcelRow.reservation_id).with_for_update())
         found.update(((vendor, r.reservation_id), r) for r in rows)
     for p in payloads:
-        if (p["vendor"], str(p["reservation_id"])) not in found:
+        key = (p["vendor"], str(p["reservation_id"]))
+        if key not in found and not superseded(session, *key):
             raise UnknownReservation(f"no parcel holds reservation {p['reservation_id']} at {p['vendor']}")
     return found
+
+
+def superseded(session: Session, vendor: str, reservation_id: str) -> bool:
+    """Whether the reservation is one the hub knows but does not apply events of: a parcel's old reservation
+    (released when it was re-routed), or a soft hold whose confirm is pending (the booking stage records it)."""
+    needle = json.dumps(reservation_id)  # as it is written inside the parcel's JSON
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = session.scalars(select(ParcelRow).where(or_(
+        ParcelRow.reservation_id == reservation_id,
+        cast(ParcelRow.parcel, String).like(f"%{escaped}%", escape="\\"))))
+    for row in rows:
+        if row.vendor is None and row.reservation_id == reservation_id and row.parcel.get(HELD_FIELD) == vendor:
+            return True
+        if {"vendor": vendor, "reservation_id": reservation_id} in (row.parcel.get(RELEASED_FIELD) or []):
+            return True
+    return False
 
 
 def apply_events(hub: Hub, session: Session, bodies: Sequence[dict]) -> list[int]:
@@ -62,7 +81,7 @@ def apply_events(hub: Hub, session: Session, bodies: Sequence[dict]) -> list[int
     payloads = [b["payload"] for b in bodies]
     rows = locate(hub, session, payloads)
     record_events(session, [(rows[p["vendor"], str(p["reservation_id"])], ParcelEvent.model_validate(p["event"]))
-                            for p in payloads])
+                            for p in payloads if (p["vendor"], str(p["reservation_id"])) in rows])  # else superseded
     mark_done(hub, session, bodies)
     session.flush()
     return [row.id for row in session.info.pop(QUEUED, [])]

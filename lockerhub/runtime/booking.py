@@ -55,7 +55,8 @@ from lockerhub.store import ParcelRow
 ACCESS_CODE_CONTEXT = "parcels.access_code"
 ROUND_FIELD = "booking_round"  # hub bookkeeping in ParcelRow.parcel, beside the requested locker
 HELD_FIELD = "held_with"  # the vendor (name) holding the pending soft reservation, until the confirm is answered
-HUB_FIELDS = frozenset({"destination_locker", ROUND_FIELD, HELD_FIELD})  # ParcelRow.parcel keys beside the Parcel
+RELEASED_FIELD = "released"  # [{vendor, reservation_id}] a re-routed parcel no longer holds (their events are stale)
+HUB_FIELDS = frozenset({"destination_locker", ROUND_FIELD, HELD_FIELD, RELEASED_FIELD})  # beside the Parcel
 NOT_CONFIRMED = frozenset({ParcelStatus.CREATED, ParcelStatus.CANCELLED, ParcelStatus.REJECTED})
 
 

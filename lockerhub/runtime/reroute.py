@@ -11,8 +11,10 @@ Order of work, so nothing is lost or booked twice: the new locker is reserved an
 keys of the next booking round (a run that dies in between gets the same booking back next time); then the
 parcel's row takes the new booking, its access code and the round, with the REDIRECTED event, in one transaction;
 then the old reservation is cancelled. A cancel the vendor refuses or cannot take now is quarantined (stage
-``reroute``, with the old reservation id) for a person to settle; the parcel stays re-routed. A parcel with no
-candidate in service stays where it is (``stuck``), and is tried again on the next run.
+``reroute``, with the old reservation id) and tried again at the start of the next runs (up to ``AUTO_RETRIES``
+times, then it waits for a person); the parcel stays re-routed. The old reservation is kept in the parcel's
+``released`` list, so the vendor's late events about it (its cancellation) are recognised and not applied. A
+parcel with no candidate in service stays where it is (``stuck``), and is tried again on the next run.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from lockerhub.runtime import quarantine
 from lockerhub.runtime.booking import (
     ACCESS_CODE_CONTEXT,
     HUB_FIELDS,
+    RELEASED_FIELD,
     ROUND_FIELD,
     _confirm,
     _reserve,
@@ -39,9 +42,24 @@ from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.ingest import RECIPIENT_CONTEXT
 from lockerhub.runtime.quarantine import QuarantineItem
 from lockerhub.runtime.replay import Done, ReplayContext
-from lockerhub.store import ParcelRow
+from lockerhub.store import ParcelRow, QuarantineRow
 
 NOT_YET_DEPOSITED = (ParcelStatus.BOOKED.value, ParcelStatus.LABELLED.value)
+AUTO_RETRIES = 5  # an old reservation the vendor keeps refusing to cancel is left to a person after this
+
+
+def _cancel_leftovers(hub: Hub) -> int:
+    """Replay the open ``reroute`` items (each cancels one old reservation), as an operator would; returns how many
+    went through."""
+    with hub.store.transaction() as s:
+        qids = [row.qid for row in s.scalars(select(QuarantineRow).where(
+            QuarantineRow.stage == "reroute", QuarantineRow.state == "open", QuarantineRow.attempts < AUTO_RETRIES))]
+    if not qids:
+        return 0
+    from lockerhub.runtime.replay import replay
+
+    report = replay(hub, qids, dry_run=False, actor="lockerhub reroute")
+    return sum(r.outcome == "replayed" for r in report.results)
 
 
 @dataclass(slots=True)
@@ -50,11 +68,14 @@ class RerouteReport:
     stuck: int = 0  # no candidate locker in service now: tried again next run
     deferred: int = 0  # a vendor could not be reached: tried again next run
     cancel_quarantined: int = 0  # re-routed, but the old reservation could not be cancelled
+    cancelled_later: int = 0  # old reservations of earlier runs cancelled now (their quarantine items replayed)
 
 
 def reroute_offline(hub: Hub) -> RerouteReport:
-    """Re-route every parcel booked at a locker now out of service (see the module docstring)."""
+    """Re-route every parcel booked at a locker now out of service (see the module docstring); first, cancel the
+    old reservations earlier runs could not (their open ``reroute`` items, up to :data:`AUTO_RETRIES` tries each)."""
     report = RerouteReport()
+    report.cancelled_later = _cancel_leftovers(hub)
     with hub.store.transaction() as s:
         rows = list(s.scalars(select(ParcelRow).where(ParcelRow.status.in_(NOT_YET_DEPOSITED),
                                                       ParcelRow.locker_id.is_not(None)).order_by(ParcelRow.id)))
@@ -94,7 +115,9 @@ def _reroute(hub: Hub, row: ParcelRow, report: RerouteReport) -> None:
             booked.size_class, booked.reservation_id, booked.compartment_id)
         fresh.access_code_enc = (hub.cipher.encrypt(booked.access_code.reveal(), context=ACCESS_CODE_CONTEXT)
                                  if booked.access_code is not None else None)
-        fresh.parcel = {**fresh.parcel, ROUND_FIELD: round_}
+        released = [*(fresh.parcel.get(RELEASED_FIELD) or []),
+                    *([{"vendor": old_vendor, "reservation_id": old_reservation}] if old_reservation else [])]
+        fresh.parcel = {**fresh.parcel, ROUND_FIELD: round_, RELEASED_FIELD: released}
         record_event(s, fresh, ParcelEvent(status=ParcelStatus.REDIRECTED, occurred_at=hub.clock(), source="hub",
                                            raw_code=f"locker_out_of_service:{old_locker}",
                                            event_id=f"redirect:{booked.reservation_id}", locker_id=booked.locker_id))

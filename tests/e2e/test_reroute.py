@@ -45,6 +45,11 @@ def open_hub(pilot: Path, sim: SimulatorServer, network, world: World,  # type: 
         hub.close()
 
 
+def refuse(reservation_id: str) -> None:
+    """The vendor's cancel, refusing (its state says the reservation can no longer be cancelled)."""
+    raise SimError(409, "invalid_state")
+
+
 def parcels(hub: Hub) -> list[ParcelRow]:
     with hub.store.transaction() as s:
         return list(s.scalars(select(ParcelRow).order_by(ParcelRow.id)))
@@ -108,9 +113,6 @@ def test_an_old_reservation_the_vendor_will_not_cancel_is_quarantined_and_replay
     old = [p.reservation_id for p in parcels(first)]
     world.set_locker_state(network[0].locker_id, LockerState.OFFLINE)
 
-    def refuse(reservation_id: str) -> None:
-        raise SimError(409, "invalid_state")
-
     with monkeypatch.context() as patch:
         patch.setattr(world, "cancel", refuse)
         hub = open_hub()
@@ -120,6 +122,27 @@ def test_an_old_reservation_the_vendor_will_not_cancel_is_quarantined_and_replay
     with hub.store.transaction() as s:
         items = list(s.scalars(select(QuarantineRow).where(QuarantineRow.stage == "reroute")))
     assert len(items) == 3 and all("invalid_state" in " ".join(i.errors) for i in items)
-    report = replay(hub, [i.qid for i in items], dry_run=False, actor="test")
+    again = run_hub(open_hub())  # the vendor cancels again: the next run retries the items by itself
+    assert again.reroute.cancelled_later == 3
+    assert {world.reservation(rid).state for rid in old} == {BookingState.CANCELLED}
+    with hub.store.transaction() as s:
+        assert {i.state for i in s.scalars(select(QuarantineRow).where(QuarantineRow.stage == "reroute"))} == {
+            "replayed"}
+    assert run_hub(open_hub()).reroute.cancelled_later == 0
+
+
+def test_an_item_can_also_be_replayed_by_hand(open_hub, world: World, network,  # type: ignore[no-untyped-def]
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    first = open_hub()
+    run_hub(first)
+    old = [p.reservation_id for p in parcels(first)]
+    world.set_locker_state(network[0].locker_id, LockerState.OFFLINE)
+    with monkeypatch.context() as patch:
+        patch.setattr(world, "cancel", refuse)
+        hub = open_hub()
+        run_hub(hub)
+    with hub.store.transaction() as s:
+        qids = [i.qid for i in s.scalars(select(QuarantineRow).where(QuarantineRow.stage == "reroute"))]
+    report = replay(hub, qids, dry_run=False, actor="test")
     assert [r.outcome for r in report.results] == ["replayed"] * 3, [r.errors for r in report.results]
     assert {world.reservation(rid).state for rid in old} == {BookingState.CANCELLED}

@@ -10,9 +10,10 @@ from sqlalchemy import delete, func, select
 
 from lockerhub.bus.relay import requeue_unfinished
 from lockerhub.runtime import quarantine
+from lockerhub.runtime.booking import HELD_FIELD, RELEASED_FIELD
 from lockerhub.runtime.hub import Hub
 from lockerhub.runtime.retry import RetryPolicy
-from lockerhub.store import EventRow, OutboxDoneRow, OutboxRow
+from lockerhub.store import EventRow, OutboxDoneRow, OutboxRow, ParcelRow
 from tests.busfixtures import T0, enqueue, final_states, seed_booked
 from tests.unit.bus.conftest import RunWorker, wait_for
 
@@ -140,3 +141,28 @@ def test_a_dead_letter_replays_once_its_cause_is_fixed(hub: Hub, run_worker: Run
     assert final_states(hub) == {"r-late": "DEPOSITED"}
     again = replay(hub, [item.qid], dry_run=False, actor="test")
     assert [r.outcome for r in again.results] == ["skipped"]  # no longer open: nothing applied twice
+
+
+def test_events_of_a_released_or_pending_reservation_are_not_applied_nor_dead_lettered(  # type: ignore[no-untyped-def]
+        hub: Hub, run_worker: RunWorker) -> None:
+    seeded = seed_booked(hub, 2)
+    with hub.store.transaction() as s:
+        moved, held = s.scalars(select(ParcelRow).order_by(ParcelRow.id)).all()
+        moved.parcel = {RELEASED_FIELD: [{"vendor": hub.vendor_name, "reservation_id": "r-old_1%"}]}  # re-routed
+        held.status, held.vendor, held.reservation_id = "CREATED", None, "r-held"  # its confirm is pending
+        held.parcel = {HELD_FIELD: hub.vendor_name}
+    first = seeded.events[0]
+    late = [dict(first, reservation_id="r-old_1%", delivery_id="d-old"),  # the old reservation's cancellation
+            dict(first, reservation_id="r-held", delivery_id="d-held"),
+            dict(first, delivery_id="d-live")]
+    enqueue(hub, late)
+    worker, _ = run_worker(max_attempts=2, retry=RetryPolicy(base_s=0.01, cap_s=0.02))
+    wait_for(lambda: _undone(hub) == 0, what="every event handled")
+    assert worker.stats.dead_lettered == 0 and quarantine.list_items(hub.store) == []
+    with hub.store.transaction() as s:
+        statuses = dict(s.execute(select(ParcelRow.reservation_id, ParcelRow.status)).all())
+    assert statuses["r-held"] == "CREATED"  # left to the booking stage
+    assert statuses[first["reservation_id"]] == first["event"]["status"]  # the live one applied
+    with hub.store.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(EventRow).where(
+            EventRow.source_event_id == first["event"]["event_id"])) == 1

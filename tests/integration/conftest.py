@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -18,9 +19,9 @@ def service_missing(what: str, exc: Exception) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped on exit (a missing server skips, or fails with CI=true)."""
     psycopg = pytest.importorskip("psycopg")
     name = f"lockerhub_it_{uuid.uuid4().hex[:12]}"
     try:
@@ -34,3 +35,10 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with fresh_database() as url:
+        yield url

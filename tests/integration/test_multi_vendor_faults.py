@@ -58,7 +58,6 @@ import logging
 import random
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -92,7 +91,7 @@ from lockerhub.simulator.state import Fault
 from lockerhub.simulator.tms_drops import render, rows
 from lockerhub.simulator.vendors import boxnow, gls, inpost
 from lockerhub.store import EventRow, OutboxDoneRow, OutboxRow, ParcelRow
-from tests.integration.conftest import PG_ADMIN_URL, service_missing
+from tests.integration.conftest import fresh_database
 
 pytestmark = pytest.mark.integration
 
@@ -148,19 +147,8 @@ def owner(locker_id: str) -> str:
 @pytest.fixture
 def fault_free_pg_url() -> Iterator[str]:
     """A second fresh PostgreSQL database (as ``pg_url``), for the fault-free run."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"lockerhub_it_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        service_missing("PostgreSQL", exc)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database() as url:
+        yield url
 
 
 # --------------------------------------------------------------------------------------------- the run's parts

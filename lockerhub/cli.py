@@ -628,6 +628,11 @@ def simulate(
     until_done: Annotated[bool, typer.Option(help="Stop once the scenario has played.")] = False,
     folder: Annotated[Path | None, typer.Option(
         help="Where vendors.yaml and sandbox.env are written (default: <data dir>/sandbox).")] = None,
+    network: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="A locker network file (lockers, modules, compartments, opening hours; "
+                                          "docs/training.md) instead of --lockers generated ones.")] = None,
+    shop_share: Annotated[float, typer.Option(
+        min=0, max=1, help="Share of generated lockers inside shops (open Mo-Sa 08:00-20:00).")] = 0.0,
     mqtt_url: Annotated[str, typer.Option(
         envvar="LOCKERHUB_MQTT_URL", callback=_demo_mqtt_url,
         help="MQTT broker of the mqtt-cabinet vendor's cabinets (Mosquitto).")] = "mqtt://127.0.0.1:1883",
@@ -646,7 +651,8 @@ def simulate(
     played = load_scenario(scenario) if scenario else None
 
     def ready(box: Sandbox) -> None:
-        table = Table(title=f"simulated vendors ({lockers} lockers shared out)")
+        total = sum(len(sim.world.lockers(per_page=100_000)[0]) for sim in box.sims)
+        table = Table(title=f"simulated vendors ({total} lockers shared out)")
         for col in ("vendor", "lockers", "connector variables"):
             table.add_column(col)
         for sim in box.sims:
@@ -664,8 +670,8 @@ def simulate(
     try:
         run_sandbox(parse_vendors(vendors), folder=folder or Settings().data_dir / "sandbox", lockers=lockers,
                     seed=seed, faults=parse_faults(faults), scenario=played, step_every=step_every,
-                    until_done=until_done, mqtt_url=mqtt_url, simlocker_port=port, on_ready=ready,
-                    on_step=stepped)
+                    until_done=until_done, mqtt_url=mqtt_url, simlocker_port=port, network=network,
+                    shop_share=shop_share, on_ready=ready, on_step=stepped)
     except FleetError as exc:
         err_console.print(exc.render(), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

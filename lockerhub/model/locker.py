@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
 
+from lockerhub.model.hours import parse_hours
 from lockerhub.model.parcel import TemperatureClass
 from lockerhub.model.units import Dimensions, Grams
 
@@ -53,7 +55,20 @@ class Locker(BaseModel):
     latitude: float | None = None
     longitude: float | None = None
     state: LockerState = LockerState.ONLINE
+    opening_hours: str | None = Field(default=None, description="when couriers and recipients can reach it, e.g. "
+                                      "'24/7' or 'Mo-Fr 08:00-20:00; Sa 09:00-14:00' (local time); none = always")
     modules: list[Module] = Field(default_factory=list)
+
+    @field_validator("opening_hours", mode="after")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
+
+    def is_open(self, when: datetime) -> bool:
+        """Whether couriers and recipients can reach the locker at ``when`` (its local time)."""
+        return self.opening_hours is None or parse_hours(self.opening_hours).is_open(when)
 
     def compartments(self) -> list[Compartment]:
         return [c for m in self.modules for c in m.compartments]

@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
-from lockerhub.model import Compartment, Dimensions, Locker, Module, SizeClass, TemperatureClass
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lockerhub import _yaml
+from lockerhub.model import Compartment, Dimensions, Locker, LockerState, Module, SizeClass, TemperatureClass
+from lockerhub.model.hours import parse_hours
+from lockerhub.model.units import Grams
 
 SIZE_CLASSES: dict[str, SizeClass] = {
     sc.code: sc
@@ -55,11 +61,17 @@ REGIONS: dict[str, _Region] = {
 DEFAULT_REGIONS = ["WAW", "KRK", "GDN"]
 
 
-def build_network(lockers: int, *, seed: int, regions: list[str] | None = None) -> list[Locker]:
+SHOP_HOURS = "Mo-Sa 08:00-20:00"  # a locker inside a shop; the others are open 24/7
+
+
+def build_network(lockers: int, *, seed: int, regions: list[str] | None = None,
+                  shop_share: float = 0.0) -> list[Locker]:
     """``lockers`` lockers spread round-robin over ``regions`` (default WAW, KRK, GDN), deterministic for ``seed``.
 
     Ids are ``SIM-<REGION>-<NNNN>``, numbered per region. Each locker has 1-3 modules and 12-30 compartments;
-    every module holds at least one compartment of each size class.
+    every module holds at least one compartment of each size class. ``shop_share`` of the lockers stand inside
+    shops (opening hours :data:`SHOP_HOURS`, chosen with their own random stream: the rest of the network is the
+    same whatever the share).
     """
     if lockers < 0:
         raise ValueError(f"lockers must be >= 0, got {lockers}")
@@ -69,13 +81,16 @@ def build_network(lockers: int, *, seed: int, regions: list[str] | None = None) 
     unknown = [c for c in codes if c not in REGIONS]
     if unknown:
         raise ValueError(f"unknown region {unknown[0]!r}; known: {', '.join(REGIONS)}")
-    rng = random.Random(seed)
+    rng, shops = random.Random(seed), random.Random(f"{seed}:shops")
     per_region: dict[str, int] = {}
     network = []
     for index in range(lockers):
         code = codes[index % len(codes)]
         per_region[code] = per_region.get(code, 0) + 1
-        network.append(_locker(rng, code, per_region[code]))
+        locker = _locker(rng, code, per_region[code])
+        if shops.random() < shop_share:
+            locker.opening_hours = SHOP_HOURS
+        network.append(locker)
     return network
 
 
@@ -124,3 +139,89 @@ def _compartments(rng: random.Random, module_id: str, count: int) -> list[Compar
         )
         for n, sc in enumerate(classes, start=1)
     ]
+
+
+class _ClassSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inner: Dimensions
+    max_weight_g: Grams
+    temperature: TemperatureClass = TemperatureClass.AMBIENT
+
+
+class _NetworkLocker(BaseModel):
+    """One locker of a network file: where it is, when it opens, and its compartments per module by size class."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    locker_id: str = Field(min_length=1)
+    name: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str = "PL"
+    latitude: float | None = None
+    longitude: float | None = None
+    opening_hours: str | None = None
+    state: LockerState = LockerState.ONLINE
+    modules: list[dict[str, int]] = Field(min_length=1, description="per module: size class -> compartments")
+
+    @field_validator("opening_hours", mode="after")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
+
+
+class NetworkFile(BaseModel):
+    """A locker network for the simulator, written by hand (``lockerhub simulate --network FILE``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    size_classes: dict[str, _ClassSpec] = Field(default_factory=dict, description="default: the simulator's A/B/C")
+    lockers: list[_NetworkLocker] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known(self) -> NetworkFile:
+        classes = self.size_classes or SIZE_CLASSES
+        for locker in self.lockers:
+            for module in locker.modules:
+                unknown = sorted(set(module) - set(classes))
+                if unknown:
+                    raise ValueError(f"locker {locker.locker_id}: unknown size class {unknown[0]!r}; "
+                                     f"known: {', '.join(classes)}")
+        ids = [lk.locker_id for lk in self.lockers]
+        twice = next((i for n, i in enumerate(ids) if i in ids[:n]), None)
+        if twice is not None:
+            raise ValueError(f"locker {twice} is listed twice")
+        return self
+
+    def classes(self) -> list[SizeClass]:
+        if not self.size_classes:
+            return list(SIZE_CLASSES.values())
+        return [SizeClass(code=code, inner=spec.inner, max_weight_g=spec.max_weight_g, temperature=spec.temperature)
+                for code, spec in self.size_classes.items()]
+
+    def network(self) -> list[Locker]:
+        classes = {c.code: c for c in self.classes()}
+        out = []
+        for spec in self.lockers:
+            modules = []
+            for m, counts in enumerate(spec.modules, start=1):
+                module_id = f"{spec.locker_id}-M{m}"
+                codes = [code for code in classes if code in counts for _ in range(counts[code])]
+                modules.append(Module(module_id=module_id, compartments=[
+                    Compartment(compartment_id=f"{module_id}-{n:02d}", size_class=code, inner=classes[code].inner,
+                                max_weight_g=classes[code].max_weight_g, temperature=classes[code].temperature)
+                    for n, code in enumerate(codes, start=1)]))
+            out.append(Locker(**spec.model_dump(exclude={"modules"}), modules=modules))
+        return out
+
+
+def load_network(path: str | Path) -> tuple[list[Locker], list[SizeClass]]:
+    """The lockers and size classes of a network file; errors name file:line:column."""
+    data, positions = _yaml.load(path)
+    spec = _yaml.validate(NetworkFile, data, file=str(path), positions=positions)
+    assert isinstance(spec, NetworkFile)
+    return spec.network(), spec.classes()

@@ -41,7 +41,7 @@ from lockerhub.simulator.fleet import (
     require_connectors,
     split_network,
 )
-from lockerhub.simulator.network import build_network
+from lockerhub.simulator.network import SIZE_CLASSES, build_network, load_network
 from lockerhub.simulator.scenario import Player, Scenario, StepResult
 from lockerhub.simulator.state import World
 
@@ -90,15 +90,28 @@ class Sandbox:
 def run_sandbox(
     vendors: Sequence[str], *, folder: Path, lockers: int = 40, seed: int = 7, faults: FaultRate | None = None,
     scenario: Scenario | None = None, step_every: float = 30.0, until_done: bool = False,
-    mqtt_url: str = "mqtt://127.0.0.1:1883", simlocker_port: int = 0,
+    mqtt_url: str = "mqtt://127.0.0.1:1883", simlocker_port: int = 0, network: Path | None = None,
+    shop_share: float = 0.0,
     on_ready: Callable[[Sandbox], None] | None = None,
     on_step: Callable[[StepResult], None] | None = None, stop: threading.Event | None = None,
 ) -> Sandbox:
     """Start the vendors, write the files, call ``on_ready``, play the scenario (``on_step`` after each step), and
-    serve until ``stop`` is set (or, with ``until_done``, the scenario has played). Raises
-    :class:`~lockerhub.simulator.fleet.FleetError` when a vendor cannot be simulated."""
+    serve until ``stop`` is set (or, with ``until_done``, the scenario has played). The network is ``network`` (a
+    network file, see :func:`~lockerhub.simulator.network.load_network`) or ``lockers`` generated ones, of which
+    ``shop_share`` inside shops (opening hours). Raises :class:`~lockerhub.simulator.fleet.FleetError` when a vendor
+    cannot be simulated."""
     names = list(vendors)
-    shares = split_network(build_network(lockers, seed=seed), names)
+    if network is not None:
+        all_lockers, classes = load_network(network)
+        styled = [n for n in names if n != "simlocker"]
+        if {c.code for c in classes} != set(SIZE_CLASSES) and styled:
+            raise FleetError(f"{network}: own size classes are served by simlocker only",
+                             expected="the simulator's A, B and C (each vendor style maps them to its own sizes)",
+                             found=", ".join(c.code for c in classes), hint=f"drop size_classes or {styled[0]}")
+    else:
+        all_lockers, classes = build_network(lockers, seed=seed, shop_share=shop_share), list(SIZE_CLASSES.values())
+    lockers = len(all_lockers)
+    shares = split_network(all_lockers, names)
     empty = [name for name, share in shares.items() if not share]
     if empty:
         raise FleetError(f"{lockers} lockers are too few for {len(names)} vendors: {empty[0]} would have none",
@@ -108,7 +121,7 @@ def run_sandbox(
     require_connectors(names)
     sims: list[VendorSim] = []
     for index, name in enumerate(names):
-        world = World(shares[name], seed=seed + index, **SIMS[name].world_options)
+        world = World(shares[name], seed=seed + index, size_classes=classes, **SIMS[name].world_options)
         if faults is not None:
             world.inject_fault_rate(FaultRate(faults.rate, faults.kinds, seed + index, faults.retry_after,
                                               faults.timeout_s))

@@ -329,6 +329,7 @@ class World:
         with self._lock:
             booking = self._booking(reservation_id)
             self._require(booking, BookingState.BOOKED)
+            self._reachable(booking.locker_id)
             booking.state = BookingState.DEPOSITED
             booking.compartment.state = CompartmentState.OCCUPIED
             booking.pickup_deadline = booking.valid_until = self._now + self.pickup_window
@@ -341,6 +342,7 @@ class World:
             if booking.state == BookingState.PICKUP_EXPIRED:
                 raise SimError(410, "pickup_expired", reservation_id=reservation_id)
             self._require(booking, BookingState.DEPOSITED)
+            self._reachable(booking.locker_id)
             if not secrets.compare_digest(str(access_code).encode(), (booking.access_code or "").encode()):
                 raise SimError(403, "wrong_access_code", reservation_id=reservation_id)
             self._finish(booking, BookingState.COLLECTED, EventCode.CONSIGNEE_PICKED_UP, self._now)
@@ -451,6 +453,12 @@ class World:
             return self._lockers[locker_id]
         except KeyError:
             raise SimError(404, "unknown_locker", locker_id=locker_id) from None
+
+    def _reachable(self, locker_id: str) -> None:
+        """Couriers and recipients reach a locker only in its opening hours (read on the simulated clock)."""
+        locker = self._locker(locker_id)
+        if not locker.is_open(self._now):
+            raise SimError(409, "locker_closed", locker_id=locker_id, opening_hours=locker.opening_hours)
 
     def _online(self, locker_id: str) -> Locker:
         locker = self._locker(locker_id)

@@ -10,6 +10,7 @@ import yaml
 from lockerhub.config import HubConfig
 from lockerhub.mapping import validate_mapping
 from lockerhub.model.crosswalk import load_crosswalk
+from lockerhub.simulator.network import load_network
 from lockerhub.simulator.scenario import load as load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,5 +38,7 @@ def test_yaml_snippet_is_valid(where: str, snippet: str, tmp_path: Path) -> None
         assert load_crosswalk(path).codes, where
     elif "scenario" in data:
         assert load_scenario(path).steps, where
+    elif "lockers" in data:
+        assert load_network(path)[0], where
     else:
         pytest.fail(f"{where}: a YAML snippet of unknown kind; teach this test to check it")

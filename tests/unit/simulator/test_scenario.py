@@ -4,14 +4,16 @@ with file:line:column."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from lockerhub.errors import ConfigError, ErrorGroup
 from lockerhub.model import LockerState
-from lockerhub.simulator import BookingState, World, build_network
-from lockerhub.simulator.scenario import Player, bundled, duration, load
+from lockerhub.simulator import BookingState, SimError, World, build_network
+from lockerhub.simulator.network import load_network
+from lockerhub.simulator.scenario import Player, Scenario, bundled, duration, load
 
 
 def booked_world(seed: int, parcels: int = 20) -> World:
@@ -96,3 +98,47 @@ def test_bad_scenarios_are_refused_with_their_position(tmp_path: Path) -> None:
 def test_durations() -> None:
     assert duration("90m").total_seconds() == 5400 and duration("2d").days == 2 and duration(5).seconds == 5
     assert set(bundled()) >= {"courier-day", "outage"}
+
+
+def test_couriers_and_recipients_reach_a_shop_locker_only_when_it_is_open(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text("""lockers:
+  - locker_id: SHOP-1
+    city: Warszawa
+    opening_hours: Mo-Fr 08:00-20:00
+    modules: [{A: 3, B: 1}]
+  - locker_id: ALWAYS-1
+    city: Warszawa
+    modules: [{A: 2}, {C: 1}]
+""", "utf-8")
+    lockers, classes = load_network(path)
+    assert [len(lk.compartments()) for lk in lockers] == [4, 3] and [c.code for c in classes] == ["A", "B", "C"]
+    world = World(lockers, seed=1)  # starts on a Monday at 08:00 UTC
+    shop = world.confirm(world.reserve("SHOP-1", "A").reservation_id)
+    always = world.confirm(world.reserve("ALWAYS-1", "A").reservation_id)
+    world.advance(timedelta(hours=13))  # 21:00: the shop is closed
+    [result] = Player(Scenario(scenario="night", steps=[{"deposit": {"share": 1.0}}]), {"v": world}).play()
+    assert result.done == {"v": 1}  # the 24/7 locker only
+    assert world.reservation(shop.reservation_id).state == BookingState.BOOKED
+    assert world.reservation(always.reservation_id).state == BookingState.DEPOSITED
+    with pytest.raises(SimError) as closed:
+        world.deposit(shop.reservation_id)
+    assert closed.value.error == "locker_closed"
+    world.advance(timedelta(hours=12))  # Tuesday 09:00
+    world.deposit(shop.reservation_id)
+
+
+def test_network_files_are_checked_with_their_positions(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("lockers:\n  - locker_id: X\n    modules: [{A: 1, Z: 2}]\n"
+                    "  - locker_id: X\n    modules: [{A: 1}]\n", "utf-8")
+    with pytest.raises(ErrorGroup) as bad:
+        load_network(path)
+    assert "unknown size class 'Z'" in str(bad.value.errors[0]) and str(path) in str(bad.value.errors[0])
+
+
+def test_shops_do_not_change_the_rest_of_a_generated_network() -> None:
+    plain, shops = build_network(30, seed=4), build_network(30, seed=4, shop_share=0.5)
+    assert [lk.model_dump(exclude={"opening_hours"}) for lk in plain] == [
+        lk.model_dump(exclude={"opening_hours"}) for lk in shops]
+    assert 5 < sum(lk.opening_hours is not None for lk in shops) < 25

@@ -14,7 +14,7 @@ from lockerhub.simulator.network import load_network
 from lockerhub.simulator.scenario import load as load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs" / "vendors").glob("*.md"))]
 
 
 def _snippets() -> list[tuple[str, str]]:
@@ -32,7 +32,7 @@ def test_yaml_snippet_is_valid(where: str, snippet: str, tmp_path: Path) -> None
     path.write_text(snippet, "utf-8")
     if "mapping" in data:
         assert [str(e) for e in validate_mapping(path)] == [], where
-    elif "partners" in data:
+    elif "partners" in data or "routing" in data:
         HubConfig.model_validate(data)
     elif "codes" in data:
         assert load_crosswalk(path).codes, where

@@ -14,7 +14,8 @@ with :func:`check_http`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -91,6 +92,30 @@ def masked_url(url: str) -> str:
     parts = urlsplit(url)
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def error_code(response: requests.Response, field: str, pattern: re.Pattern[str]) -> str | None:
+    """The vendor's error code in the JSON body's ``field``, if it has one of the expected shape; never anything
+    else from the body (it may echo request values)."""
+    try:
+        code = response.json().get(field)
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) and pattern.fullmatch(code) else None
+
+
+def pages(fetch: Callable[[int], dict[str, Any]]) -> Iterator[Any]:
+    """The items of a page-numbered listing (``{"items": [...], "count": N}`` per page, pages from 1), page by
+    page until ``count`` is reached or a page comes back empty."""
+    page, seen = 1, 0
+    while True:
+        body = fetch(page)
+        items = body.get("items") or []
+        yield from items
+        seen += len(items)
+        if not items or seen >= int(body.get("count", 0)):
+            return
+        page += 1
 
 
 def path_segment(value: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from lockerhub.errors import AuthError, RejectedError, VendorError
-from lockerhub.plugins.http import VendorHttpClient, raise_for_status
+from lockerhub.plugins.http import VendorHttpClient, error_code, raise_for_status
 from lockerhub.plugins.http import path_segment as _seg
 
 VENDOR = "boxnow"
@@ -145,14 +145,5 @@ class BoxnowClient(VendorHttpClient):
             raise AuthError(exc.message, hint="the access token was refused; check the client's permissions "
                                               "with BoxNow support") from None
         except RejectedError as exc:
-            code = _error_code(response)
+            code = error_code(response, "code", _ERROR_CODE)
             raise BoxnowRejection(f"{exc.message}: {code}" if code else exc.message, code=code) from None
-
-
-def _error_code(response: requests.Response) -> str | None:
-    """BoxNow's error ``code`` (``P402``), if the body has one; never anything else from the body."""
-    try:
-        code = response.json().get("code")
-    except (ValueError, AttributeError):
-        return None
-    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None

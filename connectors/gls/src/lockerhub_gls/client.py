@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from lockerhub.errors import RejectedError
-from lockerhub.plugins.http import VendorHttpClient, raise_for_status
+from lockerhub.plugins.http import VendorHttpClient, error_code, raise_for_status
 from lockerhub.plugins.http import path_segment as _seg
 
 VENDOR = "gls"
@@ -89,17 +89,8 @@ class GlsClient(VendorHttpClient):
         try:
             return raise_for_status(VENDOR, response)
         except RejectedError as exc:
-            code = _error_code(response)
+            code = error_code(response, "errorCode", _ERROR_CODE)
             about = f" for locker {locker_id!r}" if locker_id is not None else ""
             if code is None and not about:
                 raise
             raise RejectedError(f"{exc.message}{': ' + code if code else ''}{about}", hint=exc.hint) from None
-
-
-def _error_code(response: requests.Response) -> str | None:
-    """The API's UPPER_SNAKE ``errorCode``, if the body has one; never anything else from the body."""
-    try:
-        code = response.json().get("errorCode")
-    except (ValueError, AttributeError):
-        return None
-    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None

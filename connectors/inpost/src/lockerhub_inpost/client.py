@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from lockerhub.errors import RejectedError
-from lockerhub.plugins.http import VendorHttpClient, raise_for_status
+from lockerhub.plugins.http import VendorHttpClient, pages, raise_for_status
 from lockerhub.plugins.http import path_segment as _seg
 
 VENDOR = "inpost"
@@ -48,15 +48,8 @@ class ShipxClient(VendorHttpClient):
 
     def iter_points(self) -> Iterator[dict[str, Any]]:
         """Every point, page by page, until ``count`` is reached or a page comes back empty."""
-        page, seen = 1, 0
-        while True:
-            body = self._call("GET", "/v1/points", params={"page": page, "per_page": self.per_page}).json()
-            items = body.get("items") or []
-            yield from items
-            seen += len(items)
-            if not items or seen >= int(body.get("count", 0)):
-                return
-            page += 1
+        return pages(lambda page: self._call("GET", "/v1/points",
+                                             params={"page": page, "per_page": self.per_page}).json())
 
     def create_shipment(self, shipment: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/organizations/{self.organization_id}/shipments", json=shipment,

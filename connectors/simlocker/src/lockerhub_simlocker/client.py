@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from lockerhub.errors import RejectedError
-from lockerhub.plugins.http import VendorHttpClient, raise_for_status
+from lockerhub.plugins.http import VendorHttpClient, error_code, pages, raise_for_status
 from lockerhub.plugins.http import path_segment as _seg
 
 VENDOR = "simlocker"
@@ -39,15 +39,8 @@ class SimlockerClient(VendorHttpClient):
 
     def iter_lockers(self) -> Iterator[dict[str, Any]]:
         """Every locker, page by page, until ``count`` is reached or a page comes back empty."""
-        page, seen = 1, 0
-        while True:
-            body = self._call("GET", "/v1/lockers", params={"page": page, "per_page": self.per_page}).json()
-            items = body.get("items") or []
-            yield from items
-            seen += len(items)
-            if not items or seen >= int(body.get("count", 0)):
-                return
-            page += 1
+        return pages(lambda page: self._call("GET", "/v1/lockers",
+                                             params={"page": page, "per_page": self.per_page}).json())
 
     def size_classes(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/size-classes").json()  # type: ignore[no-any-return]
@@ -77,18 +70,15 @@ class SimlockerClient(VendorHttpClient):
     def iter_telemetry(self, since: str | None, *, per_page: int = 500) -> Iterator[dict[str, Any]]:
         """Telemetry readings from ``since`` (ISO 8601) up to the server's now, page by page; every page after
         the first asks with the ``until`` the first one answered, so the pages describe one snapshot."""
-        params: dict[str, Any] = {"page": 1, "per_page": per_page}
-        if since is not None:
-            params["since"] = since
-        seen = 0
-        while True:
-            body = self._call("GET", "/v1/telemetry", params=params).json()
-            items = body.get("items") or []
-            yield from items
-            seen += len(items)
-            if not items or seen >= int(body.get("count", 0)):
-                return
-            params = {**params, "page": params["page"] + 1, "until": body["until"]}
+        params: dict[str, Any] = {"per_page": per_page} if since is None else {"per_page": per_page, "since": since}
+
+        def fetch(page: int) -> dict[str, Any]:
+            body: dict[str, Any] = self._call("GET", "/v1/telemetry", params={**params, "page": page}).json()
+            if "until" in body:  # the first page's snapshot, for every later page
+                params.setdefault("until", body["until"])
+            return body
+
+        return pages(fetch)
 
     # --- plumbing ---------------------------------------------------------------------------------------------
 
@@ -103,16 +93,7 @@ class SimlockerClient(VendorHttpClient):
         try:
             return raise_for_status(VENDOR, response)
         except RejectedError as exc:
-            code = _error_code(response)
+            code = error_code(response, "error", _ERROR_CODE)
             if code is None:
                 raise
             raise RejectedError(f"{exc.message}: {code}", hint=exc.hint) from None
-
-
-def _error_code(response: requests.Response) -> str | None:
-    """The API's snake_case ``error`` code, if the body has one; never anything else from the body."""
-    try:
-        code = response.json().get("error")
-    except (ValueError, AttributeError):
-        return None
-    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None

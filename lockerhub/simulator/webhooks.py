@@ -282,9 +282,11 @@ class WebhookDispatcher:
             return None
 
 
-def install(app: FastAPI, world: World, **options: Any) -> WebhookDispatcher:
-    """Register the ``/sim/webhooks`` routes on ``app``; returns the dispatcher (also at ``app.state.webhooks``)."""
-    dispatcher = WebhookDispatcher(world, **options)
+def install(app: FastAPI, world: World, dispatcher: WebhookDispatcher | None = None,
+            **options: Any) -> WebhookDispatcher:
+    """Register the ``/sim/webhooks`` routes on ``app`` for ``dispatcher`` (a vendor style's own, or the simlocker
+    one made from ``options``); returns it (also at ``app.state.webhooks``)."""
+    dispatcher = dispatcher or WebhookDispatcher(world, **options)
     app.state.webhooks = dispatcher
 
     @app.post("/sim/webhooks", status_code=201)

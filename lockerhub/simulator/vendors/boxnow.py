@@ -67,10 +67,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lockerhub.model import Locker, LockerState
+from lockerhub.simulator import webhooks
 from lockerhub.simulator.app import _control_routes
 from lockerhub.simulator.server import AppServer
 from lockerhub.simulator.state import EventCode, ReservationView, SimError, SimEvent, World, iso
-from lockerhub.simulator.webhooks import SubscribeBody, WebhookDispatcher, _Delivery
+from lockerhub.simulator.webhooks import WebhookDispatcher, _Delivery
 
 TOKEN_PATH = "/api/v1/auth-sessions"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -378,7 +379,7 @@ def create_app(world: World, *, client_id: str, client_secret: str, token_ttl_s:
     _install_errors(app)
     _tenant_routes(app, world, desk)
     _control_routes(app, world)
-    _webhook_routes(app, world, desk)
+    webhooks.install(app, world, CloudEventDispatcher(world, desk))
     return app
 
 
@@ -472,24 +473,6 @@ def _tenant_routes(app: FastAPI, world: World, desk: Desk) -> None:
     def cancel(parcel: str) -> Response:
         with _worded(_CANCEL_ERRORS):
             world.cancel(reservation_id(parcel))
-        return Response(status_code=204)
-
-
-def _webhook_routes(app: FastAPI, world: World, desk: Desk) -> None:
-    dispatcher = CloudEventDispatcher(world, desk)
-    app.state.webhooks = dispatcher
-
-    @app.post("/sim/webhooks", status_code=201)
-    def subscribe(body: SubscribeBody) -> dict[str, Any]:
-        return dispatcher.subscribe(body).to_json()
-
-    @app.get("/sim/webhooks")
-    def subscriptions() -> dict[str, Any]:
-        return {"items": dispatcher.subscriptions()}
-
-    @app.delete("/sim/webhooks/{subscription_id}", status_code=204)
-    def unsubscribe(subscription_id: str) -> Response:
-        dispatcher.unsubscribe(subscription_id)
         return Response(status_code=204)
 
 

@@ -106,6 +106,16 @@ class FaultBody(_Body):
             raise ValueError("give either status (counted faults) or rate (a fault rate)")
         return self
 
+    def apply(self, world: World) -> dict[str, Any]:
+        """Set these faults on ``world``; the echo of what was set."""
+        if self.status is not None:
+            world.inject_fault(self.status, self.count, self.retry_after)
+        else:
+            assert self.rate is not None
+            world.inject_fault_rate(FaultRate(self.rate, tuple(self.kinds), self.seed, self.retry_after,
+                                              self.timeout_s))
+        return self.echo()
+
     def echo(self) -> dict[str, Any]:
         fields = ({"status", "count", "retry_after"} if self.rate is None
                   else {"rate", "kinds", "seed", "retry_after", "timeout_s"})
@@ -244,13 +254,7 @@ def _control_routes(app: FastAPI, world: World) -> None:
 
     @app.post("/sim/faults")
     def faults(body: FaultBody) -> dict[str, Any]:
-        if body.status is not None:
-            world.inject_fault(body.status, body.count, body.retry_after)
-        else:
-            assert body.rate is not None
-            world.inject_fault_rate(FaultRate(body.rate, tuple(body.kinds), body.seed, body.retry_after,
-                                              body.timeout_s))
-        return body.echo()
+        return body.apply(world)
 
     @app.post("/sim/lockers/{locker_id}/state")
     def locker_state(locker_id: str, body: LockerStateBody) -> dict[str, Any]:

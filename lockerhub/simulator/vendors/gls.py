@@ -72,7 +72,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from lockerhub.model import Dimensions, Locker, LockerState
 from lockerhub.model.units import Grams, Millimetres
 from lockerhub.simulator.app import AdvanceBody, FaultBody
-from lockerhub.simulator.faults import FaultRate
 from lockerhub.simulator.server import AppServer
 from lockerhub.simulator.state import EventCode, SimError, World, iso
 from lockerhub.simulator.webhooks import SubscribeBody, WebhookDispatcher, _Delivery
@@ -553,13 +552,7 @@ def _control_routes(app: FastAPI, world: World, network: GlsNetwork) -> None:
 
     @app.post("/sim/faults")
     def faults(body: FaultBody) -> dict[str, Any]:
-        if body.status is not None:
-            world.inject_fault(body.status, body.count, body.retry_after)
-        else:
-            assert body.rate is not None
-            world.inject_fault_rate(FaultRate(body.rate, tuple(body.kinds), body.seed, body.retry_after,
-                                              body.timeout_s))
-        return body.echo()
+        return body.apply(world)
 
     @app.post("/sim/callbacks", status_code=201)
     def subscribe(body: CallbackBody) -> dict[str, Any]:

@@ -276,15 +276,20 @@ def book_one(hub: Hub, row: ParcelRow, report: BookingReport) -> None:
             if other != booked.reservation_id:  # another worker decided otherwise: release this booking
                 _release(hub, name, booked.reservation_id)
             return
-        fresh.vendor, fresh.locker_id = name, booked.locker_id
+        record_booking(hub, fresh, name, booked)
         fresh.parcel = {k: v for k, v in fresh.parcel.items() if k != HELD_FIELD}
-        fresh.size_class, fresh.reservation_id, fresh.compartment_id = (
-            booked.size_class, booked.reservation_id, booked.compartment_id)
-        if booked.access_code is not None:
-            fresh.access_code_enc = hub.cipher.encrypt(booked.access_code.reveal(), context=ACCESS_CODE_CONTEXT)
         record_event(s, fresh, ParcelEvent(status=ParcelStatus.BOOKED, occurred_at=hub.clock(), source="hub",
                                            event_id=f"book:{booked.reservation_id}", locker_id=booked.locker_id))
     report.booked += 1
+
+
+def record_booking(hub: Hub, row: ParcelRow, name: str, booked: Reservation) -> None:
+    """Write a confirmed booking at vendor ``name`` onto the parcel's row (its access code encrypted)."""
+    row.vendor, row.locker_id = name, booked.locker_id
+    row.size_class, row.reservation_id, row.compartment_id = (
+        booked.size_class, booked.reservation_id, booked.compartment_id)
+    row.access_code_enc = (hub.cipher.encrypt(booked.access_code.reveal(), context=ACCESS_CODE_CONTEXT)
+                           if booked.access_code is not None else None)
 
 
 def _release(hub: Hub, name: str, reservation_id: str) -> None:

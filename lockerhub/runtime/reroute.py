@@ -28,7 +28,6 @@ from lockerhub.errors import AllocationError, LockerhubError, RejectedError, Tra
 from lockerhub.model import LockerState, Parcel, ParcelEvent, ParcelStatus, Party
 from lockerhub.runtime import quarantine
 from lockerhub.runtime.booking import (
-    ACCESS_CODE_CONTEXT,
     HUB_FIELDS,
     RELEASED_FIELD,
     ROUND_FIELD,
@@ -36,6 +35,7 @@ from lockerhub.runtime.booking import (
     _reserve,
     booking_round,
     holder,
+    record_booking,
 )
 from lockerhub.runtime.events import record_event
 from lockerhub.runtime.hub import Hub
@@ -110,11 +110,7 @@ def _reroute(hub: Hub, row: ParcelRow, report: RerouteReport) -> None:
     with hub.store.transaction() as s:
         fresh = s.get(ParcelRow, row.id)
         assert fresh is not None
-        fresh.vendor, fresh.locker_id = name, booked.locker_id
-        fresh.size_class, fresh.reservation_id, fresh.compartment_id = (
-            booked.size_class, booked.reservation_id, booked.compartment_id)
-        fresh.access_code_enc = (hub.cipher.encrypt(booked.access_code.reveal(), context=ACCESS_CODE_CONTEXT)
-                                 if booked.access_code is not None else None)
+        record_booking(hub, fresh, name, booked)
         released = [*(fresh.parcel.get(RELEASED_FIELD) or []),
                     *([{"vendor": old_vendor, "reservation_id": old_reservation}] if old_reservation else [])]
         fresh.parcel = {**fresh.parcel, ROUND_FIELD: round_, RELEASED_FIELD: released}

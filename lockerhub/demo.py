@@ -62,6 +62,7 @@ from lockerhub.simulator.fleet import (
     CabinetSim,
     FleetError,
     VendorSim,
+    hub_vendors,
     parse_vendors,
     require_broker,
     require_connectors,
@@ -189,11 +190,10 @@ def _route_to(config: Path, sims: Sequence[VendorSim]) -> None:
     ``routing.vendors`` in this order, in place of the pilot's one vendor; everything else stays as it is."""
     text = config.read_text("utf-8")
     routing = {k: v for k, v in (yaml.safe_load(text).get("routing") or {}).items() if k not in ("vendor", "vendors")}
-    vendors = {sim.name: {"connector": sim.name, "config": dict(sim.config)} for sim in sims}
     note = (f"# written by lockerhub demo --vendors {','.join(sim.name for sim in sims)}: simulated vendors side by "
             "side, in order\n# of preference. Each connector's URL and one-off secret come from its "
             "LOCKERHUB_<VENDOR>_* variables.\n")
-    text = _set_block(text, "vendors", note + yaml.safe_dump({"vendors": vendors}, sort_keys=False))
+    text = _set_block(text, "vendors", note + yaml.safe_dump({"vendors": hub_vendors(sims)}, sort_keys=False))
     text = _set_block(text, "routing", yaml.safe_dump({"routing": {"vendors": [s.name for s in sims], **routing}},
                                                       sort_keys=False, default_flow_style=None))
     config.write_text(text, "utf-8")

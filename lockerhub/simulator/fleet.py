@@ -294,3 +294,9 @@ def require_connectors(vendors: Sequence[str]) -> None:
         except LockerhubError as exc:
             raise FleetError(f"the {name} vendor needs the {name} connector, which cannot be loaded: {exc.message}",
                             hint="install the built-in connectors: uv sync --group connectors") from None
+
+
+def hub_vendors(sims: Sequence[VendorSim]) -> dict[str, dict[str, Any]]:
+    """The hub config's ``vendors`` section for these simulators: each under its connector's id, with the
+    connector's non-secret config (URLs and secrets come from its environment variables)."""
+    return {sim.name: {"connector": sim.name, "config": dict(sim.config)} for sim in sims}

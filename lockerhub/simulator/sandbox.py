@@ -37,6 +37,7 @@ from lockerhub.simulator.fleet import (
     CabinetSim,
     FleetError,
     VendorSim,
+    hub_vendors,
     require_broker,
     require_connectors,
     split_network,
@@ -164,7 +165,7 @@ def run_sandbox(
 def _write_files(sandbox: Sandbox, env: dict[str, str]) -> None:
     sandbox.folder.mkdir(parents=True, exist_ok=True)
     config = {
-        "vendors": {s.name: {"connector": s.name, "config": dict(s.config)} for s in sandbox.sims},
+        "vendors": hub_vendors(sandbox.sims),
         "routing": {"vendors": [s.name for s in sandbox.sims]},
     }
     header = ("# written by lockerhub simulate: the simulated vendors, in order of preference. Paste into a hub\n"
